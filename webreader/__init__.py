@@ -1,0 +1,41 @@
+"""webreader: a calm, fast, self-hosted reader for news articles in one SQLite file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from htmx_flask import Htmx
+
+__version__ = "0.1.0"
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """templates/ and static/ sit inside the installed package, or beside it in a checkout."""
+    installed = _PACKAGE / name
+    return str(installed if installed.is_dir() else _PACKAGE.parent / name)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application: defaults, then WEBREADER_* environment variables, then test_config."""
+    from webreader import db, views
+
+    app = Flask(
+        __name__,
+        template_folder=_asset_dir("templates"),
+        static_folder=_asset_dir("static"),
+    )
+    app.config.from_mapping(DATABASE=os.environ.get("WEBREADER_DB", db.DEFAULT_DB))
+    app.config.from_prefixed_env("WEBREADER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["DATABASE"] = str(Path(app.config["DATABASE"]).resolve())
+
+    Htmx(app)
+    db.init_app(app)
+    app.register_blueprint(views.bp)
+    return app

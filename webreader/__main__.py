@@ -1,0 +1,3 @@
+from webreader.cli import cli
+
+cli(prog_name="webreader")

@@ -1,0 +1,84 @@
+"""The SQLite file: opening it, its schema as migrations, one connection per request."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlite_utils
+from flask import Flask, current_app, g
+from sqlite_utils.migrations import Migrations
+
+DEFAULT_DB = "articles.db"
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+migrations = Migrations("webreader")
+
+
+@migrations()
+def create_articles(db: sqlite_utils.Database) -> None:
+    """Articles and teasers share one table: a teaser is an article without its text yet."""
+    db["articles"].create(
+        {
+            "id": int,
+            "kind": str,  # 'article' or 'teaser'
+            "title": str,
+            "title_key": str,  # normalized title: how a teaser finds its full article
+            "slug": str,
+            "summary": str,
+            "source": str,
+            "lang": str,  # ISO 639-1, NULL when unknown
+            "published": str,  # ISO date, NULL when unknown
+            "html": str,  # sanitized body: the only column rendered unescaped
+            "text": str,  # plain text of the body, for search and word counts
+            "content_hash": str,
+            "source_path": str,  # the file it was imported from
+            "imported_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"kind", "title", "title_key", "slug", "html", "text", "content_hash",
+                  "imported_at", "updated_at"},
+        defaults={"html": "", "text": ""},
+    )  # fmt: skip
+    db["articles"].create_index(["title_key"])
+    db["articles"].create_index(["source_path"])
+    # The sidebar's order: newest first, undated last, then in import order.
+    db.execute(
+        "CREATE INDEX idx_articles_order ON articles (published IS NULL, published DESC, id)"
+    )
+    db["articles"].enable_fts(["title", "text"], tokenize=FTS_TOKENIZE, create_triggers=True)
+
+
+def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
+    """Opens (creating if needed) a webreader database with its schema up to date."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a database file")
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    migrations.apply(db)
+    return db
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = sqlite_utils.Database(current_app.config["DATABASE"])
+        g.db.execute("PRAGMA busy_timeout = 5000")
+    return g.db
+
+
+def close_db(exception: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    """Brings the schema up to date once at start-up and closes connections after requests."""
+    open_db(app.config["DATABASE"]).close()
+    app.teardown_appcontext(close_db)

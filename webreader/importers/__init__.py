@@ -1,0 +1,87 @@
+"""Input files to stored articles: read, parse, sanitize (last), then save.
+
+Each importer module turns one input format into plain article dicts;
+import_file() finishes them and stores one file's articles in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from webreader import articles
+from webreader.importers.textdump import DumpRules, InvalidDump, decode_dump, parse_dump
+from webreader.sanitize import clean_html, html_to_text
+from webreader.text import make_slug, title_key
+
+# Files a folder import picks up; a file named on the command line is read whatever its name.
+DUMP_SUFFIXES = frozenset({".txt"})
+
+__all__ = ["DumpRules", "ImportResult", "InvalidDump", "find_files", "import_file"]
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    status: str  # imported, updated, unchanged or failed
+    article_id: int | None = None
+    title: str | None = None
+    teasers: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files named, and the dump files inside the folders named, recursively and sorted."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DUMP_SUFFIXES
+            )
+        else:
+            yield path
+
+
+def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
+    """Sanitizes the body (always the last change to it) and derives the stored columns."""
+    html = clean_html(article["html"])
+    row = {**article, "html": html, "text": html_to_text(html), "source_path": source_path}
+    row["title_key"] = title_key(row["title"])
+    row["slug"] = make_slug(row["title"])
+    content = {k: row[k] for k in ("kind", "title", "summary", "source", "lang", "published")}
+    content["html"] = html
+    row["content_hash"] = hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return row
+
+
+def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
+    """Imports one dump; a bad file gives a failed result and leaves the database as it was."""
+    try:
+        data = path.read_bytes()
+        parsed = parse_dump(decode_dump(data), rules)
+    except InvalidDump as exc:
+        return ImportResult(path, "failed", error=str(exc))
+    except OSError as exc:
+        return ImportResult(path, "failed", error=exc.strerror or str(exc))
+    source_path = str(path.resolve())
+    saved = articles.save_dump(
+        db,
+        finish(parsed.article, source_path),
+        [finish(teaser, source_path) for teaser in parsed.teasers],
+    )
+    return ImportResult(
+        path,
+        saved["status"],
+        article_id=saved["id"],
+        title=parsed.article["title"],
+        teasers=saved["teasers"],
+        warnings=parsed.warnings,
+    )

@@ -1,0 +1,50 @@
+"""Plain-text helpers shared by importers, storage and views: keys, language, slugs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import py3langid
+from slugify import slugify
+
+# Romanian has two spellings of ș and ț: the correct comma below and the legacy
+# cedilla that old keyboards and encodings produce. Titles must match either way.
+_CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
+_QUOTES = str.maketrans({c: '"' for c in "„“”«»″"} | {c: "'" for c in "‘’‚‹›′"})
+_SPACES = re.compile(r"\s+")
+
+# Below this many letters a language guess is noise; we store "unknown" instead.
+MIN_LETTERS_FOR_LANGUAGE = 20
+
+
+def normalize_spelling(text: str) -> str:
+    """NFC, comma-below ș/ț, straight quotes and single spaces: one spelling for one text."""
+    text = unicodedata.normalize("NFC", text).translate(_CEDILLA_TO_COMMA).translate(_QUOTES)
+    return _SPACES.sub(" ", text).strip()
+
+
+def title_key(title: str) -> str:
+    """The key under which two headlines count as the same story.
+
+    >>> title_key("Ţara  „noastră”") == title_key('țara "noastră"')
+    True
+    """
+    return normalize_spelling(title).casefold()
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, or None when there is too little text."""
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
+        return None
+    code, _score = py3langid.classify(text)
+    return code
+
+
+def make_slug(title: str) -> str:
+    """A readable URL segment: 'Țara în care' -> 'tara-in-care'."""
+    return slugify(title, max_length=80, word_boundary=True, save_order=True) or "article"
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
