@@ -46,12 +46,29 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="WEBREADER_HOST",
-              help="Address to listen on. Only loopback unless you say otherwise.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              envvar="WEBREADER_PORT", help="Port to listen on (0 picks a free one).")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              envvar="WEBREADER_THREADS", help="Worker threads answering requests.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="WEBREADER_HOST",
+    help="Address to listen on. Only loopback unless you say otherwise.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    envvar="WEBREADER_PORT",
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    envvar="WEBREADER_THREADS",
+    help="Worker threads answering requests.",
+)
 def serve(db_path: Path, host: str, port: int, threads: int) -> None:
     """Serve the library in a browser with waitress.
 
@@ -83,10 +100,15 @@ def serve(db_path: Path, host: str, port: int, threads: int) -> None:
 
 @cli.command("import")
 @db_option
-@click.option("--rules", "rules_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              envvar="WEBREADER_RULES", show_envvar=True,
-              help="A TOML file of extra boilerplate rules (see dump_rules.toml); repeatable.")
+@click.option(
+    "--rules",
+    "rules_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="WEBREADER_RULES",
+    show_envvar=True,
+    help="A TOML file of extra boilerplate rules (see dump_rules.toml); repeatable.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_(db_path: Path, rules_files: tuple[Path, ...], paths: tuple[Path, ...]) -> None:
     """Import text dumps: files, or folders of .txt files (recursively).

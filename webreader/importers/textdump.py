@@ -1,12 +1,12 @@
 """The text-dump format: a news page as a scraper saved it.
 
-    Title line
-    (the title again)
-    📅 2024-11-27
-    Body paragraphs, separated by blank lines; short lines are subheadings.
-    Calls to action and ads (see dump_rules.toml)
-    Ultimele stiri <source>
-    Headline / summary pairs: the site's latest headlines, stored as teasers.
+Title line
+(the title again)
+📅 2024-11-27
+Body paragraphs, separated by blank lines; short lines are subheadings.
+Calls to action and ads (see dump_rules.toml)
+Ultimele stiri <source>
+Headline / summary pairs: the site's latest headlines, stored as teasers.
 """
 
 from __future__ import annotations

@@ -1,0 +1,148 @@
+"""Fixtures: an app on a temporary database with the sample imported, a CLI runner,
+and a real `webreader serve` process for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from webreader import create_app
+from webreader.db import open_db
+from webreader.importers import import_file
+from webreader.importers.textdump import load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE = FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A database holding the sample: one article and nine teasers."""
+    path = tmp_path / "articles.db"
+    db = open_db(path)
+    result = import_file(db, SAMPLE, load_rules())
+    assert result.status == "imported", result
+    db.close()
+    return path
+
+
+@pytest.fixture
+def app(db_path: Path):
+    return create_app({"DATABASE": str(db_path), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+class Server:
+    """A `webreader serve` subprocess on a free loopback port."""
+
+    def __init__(self, db: Path, cwd: Path, python: str = sys.executable, env=None) -> None:
+        self.process = subprocess.Popen(
+            [python, "-m", "webreader", "serve", "--db", str(db), "--port", "0"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first_line = self.process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"server did not start: {first_line!r}")
+        self.url = match.group(0).rstrip("/")
+        self.banner = first_line
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    """Starts servers on request and always stops them."""
+    servers: list[Server] = []
+
+    def start(db: Path, cwd: Path | None = None, **kwargs) -> Server:
+        server = Server(db, cwd or tmp_path, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[Server]:
+    """One server for the browser tests, on a copy of the sample library."""
+    folder = tmp_path_factory.mktemp("live")
+    db = open_db(folder / "articles.db")
+    import_file(db, SAMPLE, load_rules())
+    db.close()
+    server = Server(folder / "articles.db", folder, env={**os.environ})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

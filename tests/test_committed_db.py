@@ -1,0 +1,44 @@
+"""The committed articles.db is what the README's rebuild command produces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from webreader.cli import cli
+from webreader.db import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = "tests/fixtures/stiri-protv-2024-11-27-putin-kazahstan.txt"
+REBUILD = f"rm -f articles.db && webreader import --db articles.db {SAMPLE}"
+# Columns that depend on when and where the command ran, not on what it imported.
+CIRCUMSTANTIAL = {"imported_at", "updated_at", "source_path"}
+
+
+def content(path: Path) -> tuple[list[str], list[dict]]:
+    db = open_db(path)
+    try:
+        tables = sorted(db.table_names())
+        rows = [
+            {k: v for k, v in row.items() if k not in CIRCUMSTANTIAL}
+            | {"source_file": Path(row["source_path"]).name}
+            for row in db.query("SELECT * FROM articles ORDER BY id")
+        ]
+        return tables, rows
+    finally:
+        db.close()
+
+
+def test_readme_gives_the_rebuild_command():
+    assert REBUILD in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_committed_database_matches_a_fresh_rebuild(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    rebuilt = tmp_path / "articles.db"
+    result = runner.invoke(cli, ["import", "--db", str(rebuilt), SAMPLE])
+    assert result.exit_code == 0, result.output
+    committed_tables, committed_rows = content(ROOT / "articles.db")
+    rebuilt_tables, rebuilt_rows = content(rebuilt)
+    assert committed_tables == rebuilt_tables
+    assert len(committed_rows) == 10
+    assert committed_rows == rebuilt_rows

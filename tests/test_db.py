@@ -1,0 +1,38 @@
+"""The schema: applied on open, idempotent, WAL, full-text index with triggers."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from webreader.db import FTS_TOKENIZE, migrations, open_db
+
+
+def test_opening_creates_the_schema_once(tmp_path):
+    path = tmp_path / "new.db"
+    open_db(path).close()
+    db = open_db(path)
+    assert {"articles", "articles_fts", "_sqlite_migrations"} <= set(db.table_names())
+    assert [m.name for m in migrations.applied(db)] == ["create_articles"]
+    assert migrations.pending(db) == []
+
+
+def test_database_uses_wal(tmp_path):
+    db = open_db(tmp_path / "new.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_full_text_index_strips_diacritics_and_has_triggers(tmp_path):
+    db = open_db(tmp_path / "new.db")
+    assert FTS_TOKENIZE in db["articles_fts"].schema
+    triggers = {t.name for t in db.triggers}
+    assert {"articles_ai", "articles_ad", "articles_au"} <= triggers
+
+
+def test_a_file_that_is_not_a_database_is_an_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("not a database, just notes\n" * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        open_db(path)
+    assert path.read_text().startswith("not a database")

@@ -1,0 +1,176 @@
+"""From file to stored rows: idempotence, updates, teasers replaced, one transaction a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webreader import articles
+from webreader.db import open_db
+from webreader.importers import find_files, import_file
+from webreader.importers.textdump import load_rules
+
+
+@pytest.fixture
+def db(db_path):
+    database = open_db(db_path)
+    yield database
+    database.close()
+
+
+def rows(db) -> list[dict]:
+    return list(db.query("SELECT * FROM articles ORDER BY id"))
+
+
+def write_dump(path: Path, title: str, body: str, date: str = "2024-11-28") -> Path:
+    path.write_text(f"{title}\n📅 {date}\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_sample_is_stored_as_one_article_and_nine_teasers(db):
+    stored = rows(db)
+    assert [r["kind"] for r in stored] == ["article"] + ["teaser"] * 9
+    article = stored[0]
+    assert article["lang"] == "ro"
+    assert article["source"] == "PRO TV"
+    assert article["published"] == "2024-11-27"
+    assert article["slug"].startswith("vladimir-putin-in-vizita-la-adevaratul-sau-aliat-tara")
+    assert article["text"].startswith("Pe agenda liderului de la Kremlin")
+    assert "<" not in article["text"]
+    assert article["source_path"].endswith("stiri-protv-2024-11-27-putin-kazahstan.txt")
+    assert len(article["content_hash"]) == 64
+    assert article["imported_at"] and article["updated_at"]
+
+
+def test_importing_the_same_file_twice_adds_nothing(db, sample_path):
+    before = rows(db)
+    result = import_file(db, sample_path, load_rules())
+    assert result.status == "unchanged"
+    assert result.teasers == 0
+    assert rows(db) == before
+
+
+def test_a_corrected_version_updates_the_article(db, tmp_path, sample_path):
+    original = sample_path.read_text(encoding="utf-8")
+    copy = tmp_path / sample_path.name
+    copy.write_text(original, encoding="utf-8")
+    first = import_file(db, copy, load_rules())
+    assert first.status == "unchanged"  # same story, already stored from the fixture
+
+    copy.write_text(original.replace("43% din uraniul", "42% din uraniul"), encoding="utf-8")
+    result = import_file(db, copy, load_rules())
+    assert result.status == "updated"
+    assert result.article_id == first.article_id
+    assert articles.count_articles(db) == 10
+    stored = articles.get_article(db, result.article_id)
+    assert "42% din uraniul" in stored["text"]
+    assert "43% din uraniul" not in stored["html"]
+
+
+def test_a_corrected_title_in_the_same_file_updates_the_article(tmp_path):
+    db = open_db(tmp_path / "t.db")
+    dump = write_dump(tmp_path / "a.txt", "Titlu cu greșeală", "Textul articolului.")
+    first = import_file(db, dump, load_rules())
+    write_dump(dump, "Titlu corectat", "Textul articolului.")
+    second = import_file(db, dump, load_rules())
+    assert (first.status, second.status) == ("imported", "updated")
+    assert second.article_id == first.article_id
+    assert [r["title"] for r in rows(db)] == ["Titlu corectat"]
+
+
+def test_a_full_article_replaces_its_teaser(db, tmp_path):
+    teaser = next(r for r in rows(db) if r["title"].startswith("Explozie puternică"))
+    assert teaser["kind"] == "teaser"
+    # The same headline, spelled with cedillas and other spacing, still matches.
+    title = teaser["title"].replace("ț", "ţ").replace(" din ", "  din ")
+    dump = write_dump(tmp_path / "explozie.txt", title, "O explozie a zguduit blocul.")
+    result = import_file(db, dump, load_rules())
+    assert result.status == "imported"
+    assert result.article_id == teaser["id"]
+    assert articles.count_articles(db) == 10
+    stored = articles.get_article(db, teaser["id"])
+    assert stored["kind"] == "article"
+    assert stored["text"] == "O explozie a zguduit blocul."
+
+
+def test_a_teaser_never_replaces_a_full_article(db, tmp_path):
+    article = rows(db)[0]
+    dump = tmp_path / "other.txt"
+    dump.write_text(
+        "Altă știre\n\nAlt text.\n\nUltimele stiri protv\n\n"
+        f"{article['title']}\n\nUn alt rezumat.\n",
+        encoding="utf-8",
+    )
+    assert import_file(db, dump, load_rules()).status == "imported"
+    stored = articles.get_article(db, article["id"])
+    assert stored == article
+
+
+def test_a_failing_write_leaves_nothing_half_written(tmp_path, sample_path, monkeypatch):
+    db = open_db(tmp_path / "t.db")
+    real_save = articles._save
+    calls = []
+
+    def failing_save(db, row, existing):
+        calls.append(row["title"])
+        if len(calls) == 5:
+            raise RuntimeError("disk full")
+        return real_save(db, row, existing)
+
+    monkeypatch.setattr(articles, "_save", failing_save)
+    with pytest.raises(RuntimeError):
+        import_file(db, sample_path, load_rules())
+    assert articles.count_articles(db) == 0
+    assert db.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 0
+
+
+def test_bad_file_fails_without_touching_the_database(db, tmp_path):
+    before = rows(db)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00\x01")
+    result = import_file(db, bad, load_rules())
+    assert result.status == "failed"
+    assert "binary" in result.error
+    assert rows(db) == before
+
+
+def test_unreadable_path_is_a_failed_result(db, tmp_path):
+    result = import_file(db, tmp_path / "missing.txt", load_rules())
+    assert result.status == "failed"
+    assert result.error
+
+
+def test_folders_are_searched_recursively_for_dumps(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ["z.txt", "a/x.TXT", "a/b/y.txt", "a/notes.md"]:
+        (tmp_path / name).write_text("t", encoding="utf-8")
+    named = tmp_path / "a" / "notes.md"
+    found = list(find_files([tmp_path, named]))
+    assert found == [
+        tmp_path / "a" / "b" / "y.txt",
+        tmp_path / "a" / "x.TXT",
+        tmp_path / "z.txt",
+        named,
+    ]
+
+
+def test_search_index_follows_inserts_and_updates(db, tmp_path):
+    def search(term):
+        return [
+            r["rowid"]
+            for r in db.query(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", [term]
+            )
+        ]
+
+    # remove_diacritics 2: "tara" finds "Țara", "uraniul" is in the body.
+    assert search("tara") == [1]
+    assert search("uraniul") == [1]
+    dump = write_dump(tmp_path / "x.txt", "Un titlu nou", "Despre wolfram, nu uraniu.")
+    new_id = import_file(db, dump, load_rules()).article_id
+    assert search("wolfram") == [new_id]
+    write_dump(tmp_path / "x.txt", "Un titlu nou", "Despre molibden.")
+    import_file(db, dump, load_rules())
+    assert search("wolfram") == []
+    assert search("molibden") == [new_id]
