@@ -171,3 +171,30 @@ def test_reading_measure_is_comfortable_on_a_desktop(page: Page, live_server):
         }"""
     )
     assert 65 <= chars_per_line <= 75, chars_per_line
+
+
+def _luminance(css_color: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_colours_follow_the_systems_colour_scheme(browser, live_server, scheme):
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(live_server.url + "/articles/1")
+    body = page.locator("body")
+    background = _luminance(body.evaluate("e => getComputedStyle(e).backgroundColor"))
+    text = _luminance(body.evaluate("e => getComputedStyle(e).color"))
+    if scheme == "dark":
+        assert background < 0.2 and text > 0.7
+    else:
+        assert background > 0.9 and text < 0.2
+    context.close()
+
+
+def test_on_a_desktop_the_sidebar_is_always_open(page: Page, live_server):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + "/")
+    expect(page.locator("#headlines")).to_be_visible()
+    expect(page.locator("#sidebar summary")).to_be_hidden()
