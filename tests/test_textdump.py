@@ -248,3 +248,8 @@ def test_teaser_whose_headline_and_summary_share_a_paragraph():
     text = "Titlu\n\nUn paragraf.\n\nUltimele stiri protv\n\nAltă știre\nRezumatul ei.\n"
     parsed = parse_dump(text, load_rules())
     assert [(t["title"], t["summary"]) for t in parsed.teasers] == [("Altă știre", "Rezumatul ei.")]
+
+
+def test_whitespace_only_text_is_refused_by_the_parser_too():
+    with pytest.raises(InvalidDump, match="only whitespace"):
+        parse_dump(" \n\u00a0\n\t", load_rules())

@@ -57,7 +57,6 @@ def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
         raise ValueError(f"{path} is a folder, not a database file")
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 5000")
-    db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()
     migrations.apply(db)

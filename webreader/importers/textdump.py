@@ -131,6 +131,8 @@ def parse_dump(text: str, rules: DumpRules) -> ParsedDump:
         return i
 
     position = next_nonempty()
+    if position == len(lines):
+        raise InvalidDump("the file holds only whitespace")
     title = lines[position]
     if _LOOSE_DATE_LINE.match(title) or rules.is_dropped(title) or rules.teasers.match(title):
         raise InvalidDump(f"no title: the first line is {title[:60]!r}")
