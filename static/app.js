@@ -1,11 +1,16 @@
-// webreader's few enhancements on top of htmx. Every page works without this file.
+// webreader's enhancements on top of htmx: keyboard, focus, announcements, positions.
+// Every page works without this file; it only makes reading smoother.
 (() => {
   "use strict";
 
   const narrow = window.matchMedia("(max-width: 48rem)");
-  const sidebar = () => document.getElementById("sidebar");
+  const $ = (selector) => document.querySelector(selector);
+  const sidebarScroller = () => (narrow.matches ? document.scrollingElement : $("#sidebar-scroll"));
+  let keepFocusInSidebar = false;
 
-  // Ctrl/Cmd/Shift-click on a headline opens a new tab or window: keep it from htmx.
+  // ---- Opening articles ------------------------------------------------------------------
+
+  // Ctrl/Cmd/Shift-click on a link htmx handles opens a new tab or window: keep it from htmx.
   document.addEventListener(
     "click",
     (event) => {
@@ -19,13 +24,12 @@
 
   // The sidebar is always open on wide screens and folds away on narrow ones.
   function fold() {
-    const element = sidebar();
-    if (element) element.open = !narrow.matches;
+    const details = $("#sidebar");
+    if (details) details.open = !narrow.matches;
   }
 
-  // Mark the headline of the article on show, for sighted and screen-reader users.
   function markCurrent() {
-    const shown = document.querySelector("#article [data-article-id]");
+    const shown = $("#article [data-article-id]");
     const id = shown ? shown.dataset.articleId : null;
     for (const link of document.querySelectorAll("#headlines a[data-article-id]")) {
       if (link.dataset.articleId === id) link.setAttribute("aria-current", "page");
@@ -33,16 +37,123 @@
     }
   }
 
+  function announce(text) {
+    const region = $("#announcer");
+    if (!region) return;
+    region.textContent = "";
+    // A fresh text node after a tick makes screen readers announce even a repeated title.
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  }
+
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id !== "article") return;
+    const shown = $("#article [data-page-title]");
+    if (shown) document.title = shown.dataset.pageTitle;
     markCurrent();
-    if (narrow.matches && sidebar()) sidebar().open = false;
-    const heading = document.querySelector("#article h1");
+    const heading = $("#article h1");
+    if (heading) announce(heading.textContent.trim());
+    if (keepFocusInSidebar) {
+      keepFocusInSidebar = false;
+      return;
+    }
+    if (narrow.matches && $("#sidebar")) $("#sidebar").open = false;
     if (heading) heading.focus({ preventScroll: true });
-    document.getElementById("article").scrollIntoView({ block: "start" });
+    $("#article").scrollIntoView({ block: "start" });
   });
-  document.addEventListener("htmx:historyRestore", markCurrent);
+
+  // ---- Positions: the sidebar's scroll survives Back/Forward --------------------------------
+
+  const positionKey = (url) => `webreader:sidebar:${url}`;
+
+  document.addEventListener("htmx:beforeHistorySave", () => {
+    const scroller = sidebarScroller();
+    if (scroller) sessionStorage.setItem(positionKey(location.href), String(scroller.scrollTop));
+  });
+
+  function restorePosition() {
+    const saved = sessionStorage.getItem(positionKey(location.href));
+    const scroller = sidebarScroller();
+    if (saved !== null && scroller) {
+      scroller.scrollTop = Number(saved);
+      return;
+    }
+    // A direct link: bring its headline into view in the sidebar.
+    const current = $('#headlines a[aria-current="page"]');
+    if (current && !narrow.matches) current.scrollIntoView({ block: "center" });
+  }
+
+  document.addEventListener("htmx:historyRestore", () => {
+    fold();
+    markCurrent();
+    restorePosition();
+    const shown = $("#article [data-page-title]");
+    if (shown) document.title = shown.dataset.pageTitle;
+  });
+
+  // ---- Keyboard ------------------------------------------------------------------------------
+
+  const typing = (element) =>
+    element instanceof HTMLElement &&
+    (element.isContentEditable || element.closest("input, textarea, select") !== null);
+
+  const click = (selector) => {
+    const element = $(selector);
+    if (element) element.click();
+    return Boolean(element);
+  };
+
+  function moveInSidebar(step) {
+    const links = [...document.querySelectorAll("#headlines a[data-article-id]")];
+    const from = links.indexOf(document.activeElement.closest("#headlines a"));
+    const to = links[Math.min(Math.max(from + step, 0), links.length - 1)];
+    if (!to || to === document.activeElement) return;
+    to.focus();
+    keepFocusInSidebar = true;
+    to.click();
+  }
+
+  const togglePopover = (id) => document.getElementById(id)?.togglePopover();
+
+  const KEYS = {
+    j: () => click('#article a[rel="next"]'),
+    k: () => click('#article a[rel="prev"]'),
+    o: () => {
+      const link = document.activeElement?.closest?.("#headlines a");
+      if (link) link.click();
+    },
+    s: () => click("#article .star-form button"),
+    m: () => click("#article .read-form button"),
+    "/": () => $("#search")?.focus(),
+    "?": () => togglePopover("help"),
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) return;
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && event.target.closest?.("#headlines")) {
+      event.preventDefault();
+      moveInSidebar(event.key === "ArrowDown" ? 1 : -1);
+      return;
+    }
+    const action = KEYS[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  });
+
+  // ---- Preferences: applied at once, saved by htmx in the background --------------------------
+
+  document.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.closest(".settings-form")) return;
+    document.documentElement.dataset[input.name] = input.value;
+    if (input.name === "theme") {
+      const meta = $('meta[name="color-scheme"]');
+      if (meta) meta.content = input.value === "system" ? "light dark" : input.value;
+    }
+  });
 
   narrow.addEventListener("change", fold);
   fold();
+  restorePosition();
 })();

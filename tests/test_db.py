@@ -14,8 +14,37 @@ def test_opening_creates_the_schema_once(tmp_path):
     open_db(path).close()
     db = open_db(path)
     assert {"articles", "articles_fts", "_sqlite_migrations"} <= set(db.table_names())
-    assert [m.name for m in migrations.applied(db)] == ["create_articles"]
+    assert [m.name for m in migrations.applied(db)] == [
+        "create_articles",
+        "add_read_state_and_settings",
+    ]
     assert migrations.pending(db) == []
+
+
+def test_an_older_database_is_upgraded_without_losing_articles(tmp_path, sample_path):
+    import sqlite_utils
+
+    from webreader.importers import import_file
+    from webreader.importers.textdump import load_rules
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="add_read_state_and_settings")
+    old["articles"].insert_all(
+        [
+            {"kind": "article", "title": "Vechi", "title_key": "vechi", "slug": "vechi",
+             "html": "<p>Text.</p>", "text": "Text.", "content_hash": "h",
+             "imported_at": "2024-01-01T00:00:00+00:00",
+             "updated_at": "2024-01-01T00:00:00+00:00"}
+        ]
+    )  # fmt: skip
+    old.close()
+
+    db = open_db(path)
+    assert db["articles"].get(1)["title"] == "Vechi"
+    assert {"read_at", "starred_at"} <= set(db["articles"].columns_dict)
+    assert import_file(db, sample_path, load_rules()).status == "imported"
+    assert db["articles"].count == 11
 
 
 def test_database_uses_wal(tmp_path):

@@ -81,8 +81,9 @@ def test_fragment_request_gets_no_page_frame(client):
     assert "<html" not in text and "<body" not in text
     assert page.select_one("#headlines") is None
     assert article_id_shown(page) == 1
-    # htmx takes the root <title> as the new document title.
-    assert page.find("title").get_text().startswith("Vladimir Putin, în vizită")
+    # app.js takes the document title from here after a swap.
+    assert page.select_one("article")["data-page-title"].startswith("Vladimir Putin, în vizită")
+    assert page.select_one("article")["data-page-title"].endswith(" · webreader")
 
 
 def test_history_restore_request_gets_the_full_page(client):

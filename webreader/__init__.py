@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 __version__ = "0.1.0"
 
 _PACKAGE = Path(__file__).resolve().parent
+
+csrf = CSRFProtect()
 
 
 def _asset_dir(name: str) -> str:
@@ -29,13 +32,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=_asset_dir("templates"),
         static_folder=_asset_dir("static"),
     )
-    app.config.from_mapping(DATABASE=os.environ.get("WEBREADER_DB", db.DEFAULT_DB))
+    app.config.from_mapping(
+        DATABASE=os.environ.get("WEBREADER_DB", db.DEFAULT_DB),
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The token is tied to the session cookie, so it lives as long as the browser session.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
     app.config.from_prefixed_env("WEBREADER")
     if test_config:
         app.config.from_mapping(test_config)
     app.config["DATABASE"] = str(Path(app.config["DATABASE"]).resolve())
 
     Htmx(app)
-    db.init_app(app)
+    db.init_app(app)  # also provides SECRET_KEY when none is configured
+    csrf.init_app(app)
     app.register_blueprint(views.bp)
     return app

@@ -10,15 +10,24 @@ from sqlite_utils import Database
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
 
-_HEADLINE_COLUMNS = "id, kind, title, slug, source, published"
+_HEADLINE_COLUMNS = "id, kind, title, slug, source, lang, published, read_at, starred_at"
 _ORDER = "published IS NULL, published DESC, id"
+
+# What the sidebar can show; each is a real URL (/?show=unread). The article on screen
+# stays in its list even once it no longer matches (it was just read, say).
+SHOW = {
+    "all": "1",
+    "unread": "(read_at IS NULL OR id = :keep)",
+    "starred": "(starred_at IS NOT NULL OR id = :keep)",
+}
 
 Article = dict[str, Any]
 
 
-def list_headlines(db: Database) -> list[Article]:
-    """Every headline for the sidebar, newest first, undated ones last in import order."""
-    return list(db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles ORDER BY {_ORDER}"))
+def list_headlines(db: Database, show: str = "all", keep: int | None = None) -> list[Article]:
+    """The sidebar's headlines, newest first, undated ones last in import order."""
+    sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE {SHOW[show]} ORDER BY {_ORDER}"
+    return list(db.query(sql, {"keep": keep}))
 
 
 def get_article(db: Database, article_id: int) -> Article | None:
@@ -28,10 +37,56 @@ def get_article(db: Database, article_id: int) -> Article | None:
     return rows[0] if rows else None
 
 
-def get_newest_article(db: Database) -> Article | None:
-    """The article the home page opens: the newest full article, else the newest teaser."""
-    rows = db.query(f"SELECT * FROM articles ORDER BY kind != 'article', {_ORDER} LIMIT 1")
+def get_headline(db: Database, article_id: int) -> Article | None:
+    rows = db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
     return next(iter(rows), None)
+
+
+def get_newest_article(db: Database, show: str = "all") -> Article | None:
+    """The article a list opens on: its newest full article, else its newest teaser."""
+    sql = f"SELECT * FROM articles WHERE {SHOW[show]} ORDER BY kind != 'article', {_ORDER} LIMIT 1"
+    return next(iter(db.query(sql, {"keep": None})), None)
+
+
+def get_neighbours(db: Database, article_id: int, show: str = "all") -> dict[str, Article | None]:
+    """The headlines before and after an article in the sidebar's order, for previous/next."""
+    sql = f"""
+        WITH ordered AS (
+            SELECT id, LAG(id) OVER w AS prev_id, LEAD(id) OVER w AS next_id
+            FROM articles WHERE {SHOW[show]}
+            WINDOW w AS (ORDER BY {_ORDER})
+        )
+        SELECT prev_id, next_id FROM ordered WHERE id = :keep
+    """
+    row = next(iter(db.query(sql, {"keep": article_id})), None) or {}
+    return {
+        "prev": get_headline(db, row["prev_id"]) if row.get("prev_id") else None,
+        "next": get_headline(db, row["next_id"]) if row.get("next_id") else None,
+    }
+
+
+def count_unread(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM articles WHERE read_at IS NULL").fetchone()[0]
+
+
+def set_read(db: Database, article_id: int, read: bool) -> None:
+    """Marks read (keeping the first time it was read) or unread."""
+    with db.atomic():
+        if read:
+            db.execute(
+                "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL",
+                [_now(), article_id],
+            )
+        else:
+            db.execute("UPDATE articles SET read_at = NULL WHERE id = ?", [article_id])
+
+
+def set_starred(db: Database, article_id: int, starred: bool) -> None:
+    with db.atomic():
+        db.execute(
+            "UPDATE articles SET starred_at = ? WHERE id = ?",
+            [_now() if starred else None, article_id],
+        )
 
 
 def count_articles(db: Database) -> int:

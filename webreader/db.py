@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import sqlite_utils
@@ -50,6 +51,14 @@ def create_articles(db: sqlite_utils.Database) -> None:
     db["articles"].enable_fts(["title", "text"], tokenize=FTS_TOKENIZE, create_triggers=True)
 
 
+@migrations()
+def add_read_state_and_settings(db: sqlite_utils.Database) -> None:
+    """Read and starred state per article; a settings table for what the app generates itself."""
+    db["articles"].add_column("read_at", str)
+    db["articles"].add_column("starred_at", str)
+    db["settings"].create({"key": str, "value": str}, pk="key")
+
+
 def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """Opens (creating if needed) a webreader database with its schema up to date."""
     path = Path(path)
@@ -77,7 +86,21 @@ def close_db(exception: BaseException | None = None) -> None:
         db.close()
 
 
+def get_or_create_secret(db: sqlite_utils.Database, name: str) -> str:
+    """A random secret made on first use and kept in the database, so it survives restarts."""
+    db.execute(
+        "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [name, secrets.token_hex(32)]
+    )
+    db.conn.commit()
+    return db.execute("SELECT value FROM settings WHERE key = ?", [name]).fetchone()[0]
+
+
 def init_app(app: Flask) -> None:
     """Brings the schema up to date once at start-up and closes connections after requests."""
-    open_db(app.config["DATABASE"]).close()
+    db = open_db(app.config["DATABASE"])
+    try:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = get_or_create_secret(db, "secret_key")
+    finally:
+        db.close()
     app.teardown_appcontext(close_db)

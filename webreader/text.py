@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import unicodedata
 
 import py3langid
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from slugify import slugify
 
 # Romanian has two spellings of ș and ț: the correct comma below and the legacy
@@ -13,6 +17,9 @@ from slugify import slugify
 _CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
 _QUOTES = str.maketrans({c: '"' for c in "„“”«»″"} | {c: "'" for c in "‘’‚‹›′"})
 _SPACES = re.compile(r"\s+")
+
+# A steady adult reading speed for news prose; reading time is words / this, rounded up.
+WORDS_PER_MINUTE = 220
 
 # Below this many letters a language guess is noise; we store "unknown" instead.
 MIN_LETTERS_FOR_LANGUAGE = 20
@@ -48,3 +55,20 @@ def make_slug(title: str) -> str:
 
 def count_words(text: str) -> int:
     return len(text.split())
+
+
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def long_date(iso_date: str, lang: str | None) -> str:
+    """A date as the article's language writes it: '27 noiembrie 2024' for Romanian."""
+    try:
+        date = dt.date.fromisoformat(iso_date)
+    except ValueError:
+        return iso_date  # not a date we wrote; show it as it is
+    try:
+        locale = Locale.parse(lang or "en")
+    except (ValueError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    return format_date(date, format="long", locale=locale)
