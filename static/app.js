@@ -46,14 +46,18 @@
   }
 
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id !== "article") return;
+    // htmx fires this on every swapped element (out-of-band ones too): act once, for the article.
+    if (event.target.id !== "article") return;
     const shown = $("#article [data-page-title]");
     if (shown) document.title = shown.dataset.pageTitle;
     markCurrent();
     const heading = $("#article h1");
     if (heading) announce(heading.textContent.trim());
     if (keepFocusInSidebar) {
+      // The headline was just replaced out of band: focus its new copy.
       keepFocusInSidebar = false;
+      const id = shown ? shown.dataset.articleId : "";
+      document.querySelector(`#headlines a[data-article-id="${CSS.escape(id)}"]`)?.focus();
       return;
     }
     if (narrow.matches && $("#sidebar")) $("#sidebar").open = false;
@@ -63,15 +67,17 @@
 
   // ---- Positions: the sidebar's scroll survives Back/Forward --------------------------------
 
-  const positionKey = (url) => `webreader:sidebar:${url}`;
+  // Keyed by the path htmx names: on Back, location already shows the page we go to.
+  const positionKey = (path) => `webreader:sidebar:${path}`;
+  const here = () => location.pathname + location.search;
 
-  document.addEventListener("htmx:beforeHistorySave", () => {
+  document.addEventListener("htmx:beforeHistorySave", (event) => {
     const scroller = sidebarScroller();
-    if (scroller) sessionStorage.setItem(positionKey(location.href), String(scroller.scrollTop));
+    if (scroller) sessionStorage.setItem(positionKey(event.detail.path), String(scroller.scrollTop));
   });
 
   function restorePosition() {
-    const saved = sessionStorage.getItem(positionKey(location.href));
+    const saved = sessionStorage.getItem(positionKey(here()));
     const scroller = sidebarScroller();
     if (saved !== null && scroller) {
       scroller.scrollTop = Number(saved);

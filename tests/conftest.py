@@ -3,7 +3,6 @@ and a real `webreader serve` process for the browser tests."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -117,14 +116,46 @@ def serve(tmp_path: Path) -> Iterator:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[Server]:
-    """One server for the browser tests, on a copy of the sample library."""
-    folder = tmp_path_factory.mktemp("live")
+def make_library(folder: Path, extra_articles: int = 0) -> Path:
+    """The sample, plus generated dated articles (newest first in the sidebar) if asked."""
     db = open_db(folder / "articles.db")
     import_file(db, SAMPLE, load_rules())
+    for n in range(extra_articles):
+        dump = folder / f"generated-{n:03}.txt"
+        day = 28 - n % 28
+        dump.write_text(
+            f"Articolul generat numărul {n}\n📅 2024-10-{day:02}\n\n"
+            + "Un paragraf despre o știre oarecare, scris ca să umple pagina. " * 12
+            + "\n",
+            encoding="utf-8",
+        )
+        import_file(db, dump, load_rules())
     db.close()
-    server = Server(folder / "articles.db", folder, env={**os.environ})
+    return folder / "articles.db"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[Server]:
+    """A server on a copy of the sample library, for browser tests that change nothing."""
+    folder = tmp_path_factory.mktemp("live")
+    server = Server(make_library(folder), folder)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path) -> Iterator[Server]:
+    """A server on its own copy of the sample library, for tests that read, star or set."""
+    server = Server(make_library(tmp_path), tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def big_server(tmp_path_factory) -> Iterator[Server]:
+    """A library long enough for the sidebar to scroll: the sample and 60 more articles."""
+    folder = tmp_path_factory.mktemp("big")
+    server = Server(make_library(folder, extra_articles=60), folder)
     yield server
     server.stop()
 
