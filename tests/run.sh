@@ -5,13 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own here).
-if [ ! -x /usr/bin/chromium ]; then
+# From Debian: Chromium and fonts for the browser tests (Playwright cannot download its own
+# browser here), and Java for the Nu Html Checker, when the machine lacks them.
+debs=()
+[ -x /usr/bin/chromium ] || debs+=(chromium fonts-dejavu-core fonts-liberation)
+command -v java >/dev/null || debs+=(default-jre-headless)
+if [ ${#debs[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-    chromium fonts-dejavu-core fonts-liberation >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
+
+# axe-core and the Nu Html Checker from the npm registry (--ignore-scripts: vnu-jar ships its
+# jar and must not try to fetch anything).
+(cd tests && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
