@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 def home(page: Page, url: str, device: str) -> None:
     page.goto(url + "/")
     if device == "phone":
-        page.locator("#sidebar summary").click()
+        page.locator("#sidebar > summary").click()
 
 
 def article(page: Page, url: str, device: str) -> None:

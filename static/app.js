@@ -46,6 +46,12 @@
   }
 
   document.addEventListener("htmx:afterSwap", (event) => {
+    // Search results as you type: say how many matched, without moving focus.
+    if (event.target.id === "listing") {
+      const count = $("#listing-count");
+      if (count) announce(count.textContent.trim());
+      return;
+    }
     // htmx fires this on every swapped element (out-of-band ones too): act once, for the article.
     if (event.target.id !== "article") return;
     const shown = $("#article [data-page-title]");

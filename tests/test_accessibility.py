@@ -49,7 +49,7 @@ def settings_panel(page: Page, url: str) -> None:
 def phone_with_headlines_open(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url + "/")
-    page.locator("#sidebar summary").click()
+    page.locator("#sidebar > summary").click()
     expect(page.locator("#headlines")).to_be_visible()
 
 

@@ -13,10 +13,11 @@ def test_opening_creates_the_schema_once(tmp_path):
     path = tmp_path / "new.db"
     open_db(path).close()
     db = open_db(path)
-    assert {"articles", "articles_fts", "_sqlite_migrations"} <= set(db.table_names())
+    assert {"articles", "articles_search", "_sqlite_migrations"} <= set(db.table_names())
     assert [m.name for m in migrations.applied(db)] == [
         "create_articles",
         "add_read_state_and_settings",
+        "add_stemmed_search_paging_and_generation",
     ]
     assert migrations.pending(db) == []
 
@@ -54,9 +55,12 @@ def test_database_uses_wal(tmp_path):
 
 def test_full_text_index_strips_diacritics_and_has_triggers(tmp_path):
     db = open_db(tmp_path / "new.db")
-    assert FTS_TOKENIZE in db["articles_fts"].schema
-    triggers = {t.name for t in db.triggers}
-    assert {"articles_ai", "articles_ad", "articles_au"} <= triggers
+    assert FTS_TOKENIZE in db["articles_search"].schema
+    triggers = {t.name: t.sql for t in db.triggers}
+    assert {"articles_search_ai", "articles_search_ad", "articles_search_au"} <= set(triggers)
+    # A read mark or a star must not re-index the article's text.
+    assert "UPDATE OF title, text, lang" in triggers["articles_search_au"]
+    assert "articles_fts" not in db.table_names()
 
 
 def test_a_file_that_is_not_a_database_is_an_error(tmp_path):

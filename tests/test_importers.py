@@ -122,7 +122,7 @@ def test_a_failing_write_leaves_nothing_half_written(tmp_path, sample_path, monk
     with pytest.raises(RuntimeError):
         import_file(db, sample_path, load_rules())
     assert articles.count_articles(db) == 0
-    assert db.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM articles_search").fetchone()[0] == 0
 
 
 def test_bad_file_fails_without_touching_the_database(db, tmp_path):
@@ -160,17 +160,18 @@ def test_search_index_follows_inserts_and_updates(db, tmp_path):
         return [
             r["rowid"]
             for r in db.query(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", [term]
+                "SELECT rowid FROM articles_search WHERE articles_search MATCH ? ORDER BY rowid",
+                [term],
             )
         ]
 
-    # remove_diacritics 2: "tara" finds "Țara", "uraniul" is in the body.
-    assert search("tara") == [1]
-    assert search("uraniul") == [1]
+    # The index holds Snowball stems without diacritics: "Țara" is "tar", "uraniul" "uran".
+    assert search("tar") == [1]
+    assert search("uran") == [1]
     dump = write_dump(tmp_path / "x.txt", "Un titlu nou", "Despre wolfram, nu uraniu.")
     new_id = import_file(db, dump, load_rules()).article_id
-    assert search("wolfram") == [new_id]
+    assert search("wolfr") == [new_id]
     write_dump(tmp_path / "x.txt", "Un titlu nou", "Despre molibden.")
     import_file(db, dump, load_rules())
-    assert search("wolfram") == []
+    assert search("wolfr") == []
     assert search("molibden") == [new_id]

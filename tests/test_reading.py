@@ -136,7 +136,7 @@ def test_the_sidebar_keeps_its_scroll_position_after_a_swap(page: Page, big_serv
     page.set_viewport_size({"width": 1280, "height": 700})
     open_reader(page, big_server.url + "/")
     scroller = page.locator("#sidebar-scroll")
-    link = page.locator("#headlines a").nth(25)
+    link = page.locator("#headlines a.headline").nth(25)
     link.scroll_into_view_if_needed()
     before = scroller.evaluate("e => e.scrollTop")
     assert before > 0
@@ -276,15 +276,15 @@ def test_back_and_forward_restore_the_article_and_the_sidebar_position(page: Pag
     page.set_viewport_size({"width": 1280, "height": 700})
     open_reader(page, big_server.url + "/")
     scroller = page.locator("#sidebar-scroll")
-    page.locator("#headlines a").nth(30).scroll_into_view_if_needed()
-    page.locator("#headlines a").nth(30).click()
+    page.locator("#headlines a.headline").nth(30).scroll_into_view_if_needed()
+    page.locator("#headlines a.headline").nth(30).click()
     expect(heading(page)).to_have_text(re.compile("^Articolul generat"))
     position = scroller.evaluate("e => e.scrollTop")
     assert position > 300
     title = heading(page).inner_text()
 
     # Leave for the next headline, then scroll the sidebar back to the top there.
-    page.locator("#headlines a").nth(31).click()
+    page.locator("#headlines a.headline").nth(31).click()
     expect(heading(page)).not_to_have_text(title)
     scroller.evaluate("e => { e.scrollTop = 0 }")
 
@@ -298,14 +298,33 @@ def test_back_and_forward_restore_the_article_and_the_sidebar_position(page: Pag
     assert no_reload(page)
 
 
+def test_the_sidebar_loads_more_headlines_as_it_scrolls(page: Page, big_server):
+    page.set_viewport_size({"width": 1280, "height": 700})
+    open_reader(page, big_server.url + "/")
+    links = page.locator("#headlines a.headline")
+    expect(links).to_have_count(50)
+    expect(page.locator("#listing-count")).to_have_text("70 headlines")
+    page.locator("#headlines .more").scroll_into_view_if_needed()
+    expect(links).to_have_count(70)
+    expect(page.locator("#headlines .more")).to_have_count(0)
+    ids = links.evaluate_all("links => links.map((a) => a.dataset.articleId)")
+    assert len(set(ids)) == 70
+    assert no_reload(page)
+
+
 def test_a_direct_link_scrolls_its_headline_into_view(page: Page, big_server):
     page.set_viewport_size({"width": 1280, "height": 700})
     page.goto(big_server.url + "/")
-    href = page.locator("#headlines a").nth(50).get_attribute("href")
+    page.locator("#headlines .more").scroll_into_view_if_needed()
+    deep = page.locator("#headlines a.headline").nth(62)
+    href = deep.get_attribute("href")
+    title = deep.locator(".headline-title").inner_text()
     page.goto(big_server.url + href)
     current = page.locator('#headlines a[aria-current="page"]')
+    expect(current).to_have_text(re.compile(re.escape(title)))
     expect(current).to_be_in_viewport()
-    assert page.locator("#sidebar-scroll").evaluate("e => e.scrollTop") > 0
+    # The sidebar starts a few headlines above it, with a way back to the newest.
+    expect(page.locator(".listing-top a")).to_have_text("↑ Newest headlines")
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -10,24 +11,109 @@ from sqlite_utils import Database
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
 
-_HEADLINE_COLUMNS = "id, kind, title, slug, source, lang, published, read_at, starred_at"
-_ORDER = "published IS NULL, published DESC, id"
+_HEADLINE_COLUMNS = "id, kind, title, slug, source, lang, published, read_at, starred_at, sort_key"
+# sort_key orders newest first, undated last, then by import (see db.SORT_KEY).
+_ORDER = "sort_key DESC"
+HEADLINES_PER_PAGE = 50
+# Search ranks the newest this many matches by relevance: ranking every match of a word
+# found in nearly every article would take a tenth of a second or more at 100,000 articles.
+SEARCH_CANDIDATES = 1000
 
-# What the sidebar can show; each is a real URL (/?show=unread). The article on screen
-# stays in its list even once it no longer matches (it was just read, say).
-SHOW = {
-    "all": "1",
-    "unread": "(read_at IS NULL OR id = :keep)",
-    "starred": "(starred_at IS NOT NULL OR id = :keep)",
-}
+# How many newer headlines stand above the article on screen when it is deep in the list.
+NEWER_HEADLINES_SHOWN = 5
+
+SHOWS = ("all", "unread", "starred")
 
 Article = dict[str, Any]
 
 
-def list_headlines(db: Database, show: str = "all", keep: int | None = None) -> list[Article]:
-    """The sidebar's headlines, newest first, undated ones last in import order."""
-    sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE {SHOW[show]} ORDER BY {_ORDER}"
-    return list(db.query(sql, {"keep": keep}))
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar lists: read state, source, publication dates. Each is in the URL."""
+
+    show: str = "all"
+    source: str | None = None
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+
+    def where(self, keep: int | None = None) -> tuple[str, dict[str, Any]]:
+        """SQL conditions on articles (aliased a) and their parameters. The article on
+        screen (keep) stays listed even once it no longer matches (it was just read, say)."""
+        conditions = []
+        if self.show == "unread":
+            conditions.append("(a.read_at IS NULL OR a.id = :keep)")
+        elif self.show == "starred":
+            conditions.append("(a.starred_at IS NOT NULL OR a.id = :keep)")
+        if self.source:
+            conditions.append("a.source = :source")
+        if self.date_from:
+            conditions.append("a.published >= :date_from")
+        if self.date_to:
+            conditions.append("a.published <= :date_to")
+        params = {
+            "keep": keep,
+            "source": self.source,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+        }
+        return " AND ".join(conditions) or "1", params
+
+
+def list_headlines(
+    db: Database,
+    filters: Filters = Filters(),
+    *,
+    keep: int | None = None,
+    after: int | None = None,
+    limit: int = HEADLINES_PER_PAGE,
+) -> list[Article]:
+    """One page of headlines in sidebar order, after the sort_key `after` (keyset paging)."""
+    where, params = filters.where(keep)
+    if after is not None:
+        where += " AND a.sort_key < :after"
+    sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles a WHERE {where} ORDER BY {_ORDER} LIMIT :limit"
+    return list(db.query(sql, {**params, "after": after, "limit": limit}))
+
+
+def find_page_start(
+    db: Database, article: Article, filters: Filters = Filters(), keep: int | None = None
+) -> int | None:
+    """Where a sidebar page starts (an `after` key) so that it shows `article` with a few
+    newer headlines above it; None when the article is on the first page anyway."""
+    where, params = filters.where(keep)
+    sql = (
+        f"SELECT sort_key FROM articles a WHERE {where} AND a.sort_key > :key "
+        "ORDER BY sort_key ASC LIMIT :limit"
+    )
+    newer = [
+        row[0]
+        for row in db.execute(
+            sql, {**params, "key": article["sort_key"], "limit": HEADLINES_PER_PAGE}
+        )
+    ]
+    if len(newer) < HEADLINES_PER_PAGE - NEWER_HEADLINES_SHOWN:
+        return None
+    return newer[NEWER_HEADLINES_SHOWN]
+
+
+def count_headlines(db: Database, filters: Filters = Filters(), keep: int | None = None) -> int:
+    where, params = filters.where(keep)
+    return db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
+
+
+def list_sources(db: Database) -> list[str]:
+    sql = "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+    return [row[0] for row in db.execute(sql)]
+
+
+def get_headline(db: Database, article_id: int) -> Article | None:
+    rows = db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
+    return next(iter(rows), None)
+
+
+def get_generation(db: Database) -> int:
+    """A number that changes with every write to articles: the key for cached renderings."""
+    return db.execute("SELECT generation FROM library_state").fetchone()[0]
 
 
 def get_article(db: Database, article_id: int) -> Article | None:
@@ -37,32 +123,64 @@ def get_article(db: Database, article_id: int) -> Article | None:
     return rows[0] if rows else None
 
 
-def get_headline(db: Database, article_id: int) -> Article | None:
-    rows = db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
-    return next(iter(rows), None)
-
-
-def get_newest_article(db: Database, show: str = "all") -> Article | None:
+def get_newest_article(db: Database, filters: Filters = Filters()) -> Article | None:
     """The article a list opens on: its newest full article, else its newest teaser."""
-    sql = f"SELECT * FROM articles WHERE {SHOW[show]} ORDER BY kind != 'article', {_ORDER} LIMIT 1"
-    return next(iter(db.query(sql, {"keep": None})), None)
+    where, params = filters.where()
+    for kind in ("article", "teaser"):
+        sql = f"SELECT * FROM articles a WHERE {where} AND kind = :kind ORDER BY {_ORDER} LIMIT 1"
+        row = next(iter(db.query(sql, {**params, "kind": kind})), None)
+        if row:
+            return row
+    return None
 
 
-def get_neighbours(db: Database, article_id: int, show: str = "all") -> dict[str, Article | None]:
+def get_neighbours(
+    db: Database, article: Article, filters: Filters = Filters()
+) -> dict[str, Article | None]:
     """The headlines before and after an article in the sidebar's order, for previous/next."""
-    sql = f"""
-        WITH ordered AS (
-            SELECT id, LAG(id) OVER w AS prev_id, LEAD(id) OVER w AS next_id
-            FROM articles WHERE {SHOW[show]}
-            WINDOW w AS (ORDER BY {_ORDER})
-        )
-        SELECT prev_id, next_id FROM ordered WHERE id = :keep
-    """
-    row = next(iter(db.query(sql, {"keep": article_id})), None) or {}
-    return {
-        "prev": get_headline(db, row["prev_id"]) if row.get("prev_id") else None,
-        "next": get_headline(db, row["next_id"]) if row.get("next_id") else None,
+    where, params = filters.where(keep=article["id"])
+    params = {**params, "key": article["sort_key"]}
+    around = {
+        "prev": "a.sort_key > :key ORDER BY sort_key ASC",
+        "next": "a.sort_key < :key ORDER BY sort_key DESC",
     }
+    neighbours = {}
+    for name, rest in around.items():
+        sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles a WHERE {where} AND {rest} LIMIT 1"
+        neighbours[name] = next(iter(db.query(sql, params)), None)
+    return neighbours
+
+
+def search_articles(
+    db: Database, fts_query: str, filters: Filters = Filters(), limit: int = HEADLINES_PER_PAGE
+) -> tuple[list[Article], int]:
+    """The best matches, title weighted above text, newer first on ties, and how many of
+    the newest SEARCH_CANDIDATES matched (so a count of SEARCH_CANDIDATES means 'or more').
+
+    Only the newest matches are ranked: their ids come cheaply in rowid order, and bm25 then
+    runs on those alone (rowid >= the oldest of them).
+    """
+    where, params = filters.where()
+    params = {**params, "q": fts_query, "candidates": SEARCH_CANDIDATES, "limit": limit}
+    matches = "articles_search MATCH :q AND " + where
+    join = "articles_search JOIN articles a ON a.id = articles_search.rowid"
+    candidates = [
+        row[0]
+        for row in db.execute(
+            f"SELECT articles_search.rowid FROM {join} WHERE {matches} "
+            "ORDER BY articles_search.rowid DESC LIMIT :candidates",
+            params,
+        )
+    ]
+    if not candidates:
+        return [], 0
+    rows = db.query(
+        f"SELECT a.*, bm25(articles_search, 4.0, 1.0) AS score FROM {join} "
+        f"WHERE {matches} AND articles_search.rowid >= :oldest "
+        "ORDER BY score, a.sort_key DESC LIMIT :limit",
+        {**params, "oldest": candidates[-1]},
+    )
+    return list(rows), len(candidates)
 
 
 def count_unread(db: Database) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import sqlite_utils
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
+
+from webreader.search import index_text
 
 DEFAULT_DB = "articles.db"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -59,31 +62,102 @@ def add_read_state_and_settings(db: sqlite_utils.Database) -> None:
     db["settings"].create({"key": str, "value": str}, pk="key")
 
 
+# Newest first, undated last, then in import order, as one integer an index can walk
+# (keyset paging: WHERE sort_key < :last ORDER BY sort_key DESC).
+SORT_KEY = (
+    "(CASE WHEN published IS NULL THEN 0 ELSE CAST(julianday(published) AS INTEGER) END)"
+    " * 10000000000 - id"
+)
+
+
+@migrations()
+def add_stemmed_search_paging_and_generation(db: sqlite_utils.Database) -> None:
+    """Search by Snowball stems, keyset paging, and a counter that names the library's state.
+
+    articles_fts (plain words, re-indexed on every update, even a read mark) gives way to
+    articles_search: stems written by triggers only when title, text or language change.
+    """
+    if db["articles"].detect_fts():
+        db["articles"].disable_fts()
+    stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
+    insert = (
+        f"INSERT INTO articles_search(rowid, title, text) VALUES (new.id, {stems.format('new')});"
+    )
+    delete = (
+        "INSERT INTO articles_search(articles_search, rowid, title, text) "
+        f"VALUES ('delete', old.id, {stems.format('old')});"
+    )
+    bump = "UPDATE library_state SET generation = generation + 1;"
+    statements = [
+        "CREATE VIRTUAL TABLE articles_search USING fts5(title, text, content='', "
+        f"tokenize='{FTS_TOKENIZE}')",
+        f"CREATE TRIGGER articles_search_ai AFTER INSERT ON articles BEGIN {insert} END",
+        f"CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN {delete} END",
+        "CREATE TRIGGER articles_search_au AFTER UPDATE OF title, text, lang ON articles "
+        f"BEGIN {delete} {insert} END",
+        "INSERT INTO articles_search(rowid, title, text) "
+        f"SELECT id, {stems.format('articles')} FROM articles",
+        "ALTER TABLE articles ADD COLUMN sort_key INTEGER "
+        f"GENERATED ALWAYS AS ({SORT_KEY}) VIRTUAL",
+        "DROP INDEX IF EXISTS idx_articles_order",
+        "CREATE INDEX idx_articles_sort_key ON articles (sort_key)",
+        "CREATE INDEX idx_articles_source ON articles (source, sort_key)",
+        "CREATE INDEX idx_articles_unread ON articles (sort_key) WHERE read_at IS NULL",
+        "CREATE INDEX idx_articles_starred ON articles (sort_key) WHERE starred_at IS NOT NULL",
+        "CREATE TABLE library_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "generation INTEGER NOT NULL)",
+        "INSERT INTO library_state VALUES (1, 0)",
+        f"CREATE TRIGGER library_generation_ai AFTER INSERT ON articles BEGIN {bump} END",
+        f"CREATE TRIGGER library_generation_au AFTER UPDATE ON articles BEGIN {bump} END",
+        f"CREATE TRIGGER library_generation_ad AFTER DELETE ON articles BEGIN {bump} END",
+    ]
+    # One statement at a time: executescript() would commit the migration's transaction.
+    for statement in statements:
+        db.execute(statement)
+
+
+def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
+    """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
+    db = sqlite_utils.Database(path)
+    db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
+    db.execute("PRAGMA busy_timeout = 5000")
+    return db
+
+
 def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """Opens (creating if needed) a webreader database with its schema up to date."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a database file")
-    db = sqlite_utils.Database(path)
-    db.execute("PRAGMA busy_timeout = 5000")
+    db = connect(path)
     if db.journal_mode != "wal":
         db.enable_wal()
     migrations.apply(db)
     return db
 
 
+_local = threading.local()
+
+
 def get_db() -> sqlite_utils.Database:
-    """The request's connection, opened on first use and closed at teardown."""
-    if "db" not in g:
-        g.db = sqlite_utils.Database(current_app.config["DATABASE"])
-        g.db.execute("PRAGMA busy_timeout = 5000")
-    return g.db
+    """This thread's connection to the app's database, opened once and reused.
+
+    waitress answers requests from a fixed set of threads; a connection per thread saves
+    opening one per request, and SQLite connections must not be shared between threads.
+    """
+    path = current_app.config["DATABASE"]
+    connections = _local.__dict__.setdefault("connections", {})
+    db = connections.get(path)
+    if db is None:
+        db = connections[path] = connect(path)
+    return db
 
 
 def close_db(exception: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    """Ends any transaction a failed request left open, so the next request starts clean."""
+    db = _local.__dict__.get("connections", {}).get(current_app.config["DATABASE"])
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def get_or_create_secret(db: sqlite_utils.Database, name: str) -> str:

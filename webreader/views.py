@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import OrderedDict
 from pathlib import Path
+from threading import Lock
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,9 +21,10 @@ from flask import (
     url_for,
 )
 from htmx_flask import request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, preferences
+from webreader import articles, preferences, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -29,6 +33,42 @@ bp = Blueprint("reader", __name__)
 SITE_NAME = "webreader"
 # Caches must keep the full page and the fragment of one URL apart.
 VARY = ("HX-Request", "HX-History-Restore-Request")
+# URL parameters that say what the sidebar lists; links keep them.
+LISTING_PARAMS = ("q", "show", "source", "from", "to")
+LISTING_CACHE_SIZE = 256
+
+
+# ---- what the request asks for ----------------------------------------------------------
+
+
+def _iso_date(value: str | None) -> str | None:
+    try:
+        return dt.date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None  # a malformed date filters nothing rather than failing
+
+
+def current_filters() -> articles.Filters:
+    """The sidebar's filters from the URL (?show=unread&source=PRO+TV&from=2024-11-01)."""
+    args = request.args
+    show = args.get("show", "all")
+    return articles.Filters(
+        show=show if show in articles.SHOWS else "all",
+        source=args.get("source") or None,
+        date_from=_iso_date(args.get("from")),
+        date_to=_iso_date(args.get("to")),
+    )
+
+
+def current_query() -> search.Query | None:
+    return search.parse_query(request.args.get("q", ""))
+
+
+def listing_args(**changes: Any) -> dict[str, str]:
+    """The listing parameters of this request (those set), with changes applied."""
+    args = {k: request.args[k] for k in LISTING_PARAMS if request.args.get(k)}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v not in (None, "", "all")}
 
 
 def wants_fragment() -> bool:
@@ -36,51 +76,31 @@ def wants_fragment() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def current_show() -> str:
-    """Which headlines the sidebar lists: all, unread or starred (?show=...)."""
-    show = request.args.get("show", "all")
-    return show if show in articles.SHOW else "all"
-
-
-def page_or_fragment(
-    fragment: str, *, title: str, status: int = 200, sidebar: bool = True, **context: Any
-) -> Response:
-    """The fragment alone for htmx (with out-of-band updates), else the full page."""
-    context.setdefault("article", None)
-    page_title = title if title == SITE_NAME else f"{title} · {SITE_NAME}"
-    if wants_fragment():
-        body = render_template(fragment, page_title=page_title, as_fragment=True, **context)
-    else:
-        if sidebar:
-            db = get_db()
-            keep = context["article"]["id"] if context["article"] else None
-            context["headlines"] = articles.list_headlines(db, current_show(), keep)
-            context.setdefault("unread_count", articles.count_unread(db))
-        body = render_template(
-            "index.html", fragment=fragment, page_title=page_title, as_fragment=False, **context
-        )
-    response = make_response(body, status)
-    response.vary.update(VARY)
-    return response
+# ---- rendering ------------------------------------------------------------------------------
 
 
 def article_url(article: dict[str, Any], **params: Any) -> str:
-    show = current_show()
-    if show != "all":
-        params.setdefault("show", show)
-    return url_for("reader.article", article_id=article["id"], slug=article["slug"], **params)
+    return url_for(
+        "reader.article",
+        article_id=article["id"],
+        slug=article["slug"],
+        **listing_args(**params),
+    )
 
 
-def show_url(show: str) -> str:
-    return url_for("reader.index", show=None if show == "all" else show)
+def listing_url(endpoint: str = "reader.index", **changes: Any) -> str:
+    return url_for(endpoint, **listing_args(**changes))
 
 
 @bp.app_context_processor
 def _template_context() -> dict[str, Any]:
+    filters = current_filters()
     return {
         "article_url": article_url,
-        "show_url": show_url,
-        "show": current_show(),
+        "listing_url": listing_url,
+        "filters": filters,
+        "show": filters.show,
+        "q": request.args.get("q", ""),
         "prefs": g.get("prefs") or preferences.DEFAULTS,
         "preference_choices": preferences.CHOICES,
         "preference_labels": preferences.LABELS,
@@ -97,21 +117,138 @@ def _load_preferences() -> None:
     g.prefs = preferences.from_cookie(request.cookies.get(preferences.COOKIE))
 
 
+class _ListingCache:
+    """Rendered sidebar listings, keyed on the library's generation and the request's
+    listing parameters: a full page then costs a dictionary lookup, not 50 rows and a
+    template. Any write to articles changes the generation, so nothing stale is served."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get_or_render(self, key: tuple, render) -> str:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        html = render()
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return html
+
+
+def _listing_cache() -> _ListingCache:
+    return current_app.extensions.setdefault(
+        "webreader_listing_cache", _ListingCache(LISTING_CACHE_SIZE)
+    )
+
+
+def render_listing(
+    current: dict[str, Any] | None = None, after: int | None = None, more_only: bool = False
+) -> Markup:
+    """The sidebar's list: search results for ?q=, else a page of headlines, with the
+    article on screen marked. Headlines start after ?after=, or where `current` is in view."""
+    db = get_db()
+    after = after if after is not None else _after_key()
+    filters = current_filters()
+    query = current_query()
+    keep = current["id"] if current and filters.show != "all" else None
+    if after is None and current is not None and query is None:
+        after = articles.find_page_start(db, current, filters, keep)
+    key = (
+        articles.get_generation(db),
+        request.args.get("q", ""),
+        tuple(sorted(listing_args().items())),
+        keep,
+        after,
+        more_only,
+    )
+
+    def render() -> str:
+        context: dict[str, Any] = {"after": after, "more_only": more_only}
+        if query is not None:
+            results, matched = articles.search_articles(db, query.fts, filters)
+            context.update(
+                results=[_result(row, query) for row in results],
+                matched=matched,
+                capped=matched >= articles.SEARCH_CANDIDATES,
+                query=query,
+            )
+        else:
+            headlines = articles.list_headlines(db, filters, keep=keep, after=after)
+            context.update(
+                headlines=headlines,
+                total=articles.count_headlines(db, filters, keep),
+                next_after=headlines[-1]["sort_key"]
+                if len(headlines) == articles.HEADLINES_PER_PAGE
+                else None,
+            )
+        return render_template("_listing.html", **context)
+
+    html = _listing_cache().get_or_render(key, render)
+    if current is not None:
+        # The cached list is shared by every article: mark this one here.
+        marker = f'data-article-id="{current["id"]}"'
+        html = html.replace(marker, f'{marker} aria-current="page"', 1)
+    return Markup(html)
+
+
+def _result(row: dict[str, Any], query: search.Query) -> dict[str, Any]:
+    return {
+        **row,
+        "title_marked": search.highlight(row["title"], query, row["lang"]),
+        "snippet": search.snippet(row["text"] or row["summary"] or "", query, row["lang"]),
+    }
+
+
+def _cached(name: str, compute) -> Any:
+    """A value that depends only on the library's contents, computed once per generation."""
+    key = (name, articles.get_generation(get_db()))
+    return _listing_cache().get_or_render(key, compute)
+
+
+def page_or_fragment(
+    fragment: str, *, title: str, status: int = 200, sidebar: bool = True, **context: Any
+) -> Response:
+    """The fragment alone for htmx (with out-of-band updates), else the full page."""
+    context.setdefault("article", None)
+    page_title = title if title == SITE_NAME else f"{title} · {SITE_NAME}"
+    if wants_fragment():
+        body = render_template(fragment, page_title=page_title, as_fragment=True, **context)
+    else:
+        if sidebar:
+            db = get_db()
+            context["listing"] = render_listing(context["article"])
+            context.setdefault("unread_count", _cached("unread", lambda: articles.count_unread(db)))
+            context["sources"] = _cached("sources", lambda: articles.list_sources(db))
+        body = render_template(
+            "index.html", fragment=fragment, page_title=page_title, as_fragment=False, **context
+        )
+    response = make_response(body, status)
+    response.vary.update(VARY)
+    return response
+
+
 def _show_article(article: dict[str, Any], *, mark_read: bool) -> Response:
     db = get_db()
     if mark_read and article["read_at"] is None:
         articles.set_read(db, article["id"], True)
         article = articles.get_article(db, article["id"])
+    query = current_query()
     words = count_words(article["text"])
     return page_or_fragment(
         "_article.html",
         title=article["title"],
         article=article,
+        body=search.highlight_html(article["html"], query, article["lang"]),
         word_count=words,
         reading_minutes=reading_minutes(words),
-        neighbours=articles.get_neighbours(db, article["id"], current_show()),
+        neighbours=articles.get_neighbours(db, article, current_filters()),
         headline=articles.get_headline(db, article["id"]),
-        unread_count=articles.count_unread(db),
+        unread_count=_cached("unread", lambda: articles.count_unread(db)),
     )
 
 
@@ -122,9 +259,20 @@ def _get_or_404(article_id: int) -> dict[str, Any]:
     return found
 
 
+def _after_key() -> int | None:
+    try:
+        return int(request.args["after"]) if "after" in request.args else None
+    except ValueError:
+        abort(400, description="The after= parameter must be a number from a More link.")
+
+
+# ---- routes ---------------------------------------------------------------------------------
+
+
 @bp.get("/")
 def index() -> Response:
-    article = articles.get_newest_article(get_db(), current_show())
+    """The newest article of the (filtered) list; ?after= pages the sidebar without JavaScript."""
+    article = articles.get_newest_article(get_db(), current_filters())
     if article is None:
         return page_or_fragment(
             "_empty.html",
@@ -132,6 +280,38 @@ def index() -> Response:
             database_name=Path(current_app.config["DATABASE"]).name,
         )
     return _show_article(article, mark_read=True)
+
+
+@bp.get("/headlines")
+def headlines() -> Response:
+    """The next page of the sidebar, for htmx's infinite scroll (the More link otherwise)."""
+    after = _after_key()
+    if not wants_fragment():
+        return redirect(listing_url("reader.index", after=after), code=303)
+    response = make_response(render_listing(after=after, more_only=True))
+    response.vary.update(VARY)
+    return response
+
+
+@bp.get("/search")
+def search_page() -> Response:
+    """Search results: the sidebar's list for htmx (as you type), else the full page with
+    the best match open. An empty query lists headlines."""
+    if wants_fragment():
+        response = make_response(render_listing())
+        response.vary.update(VARY)
+        return response
+    db = get_db()
+    query = current_query()
+    top = None
+    if query is not None:
+        results, _ = articles.search_articles(db, query.fts, current_filters(), limit=1)
+        top = articles.get_article(db, results[0]["id"]) if results else None
+    else:
+        top = articles.get_newest_article(db, current_filters())
+    if top is None:
+        return page_or_fragment("_no_match.html", title=f"Search: {request.args.get('q', '')}")
+    return _show_article(top, mark_read=True)
 
 
 @bp.get("/articles/<int:article_id>")
@@ -181,11 +361,10 @@ def _local_url(target: str | None) -> str:
 @bp.post("/settings")
 def settings() -> Response:
     prefs = preferences.parse(request.form)
-    response = (
-        make_response("", 204)
-        if request.htmx
-        else redirect(_local_url(request.form.get("next")), 303)
-    )
+    if request.htmx:
+        response = make_response("", 204)
+    else:
+        response = redirect(_local_url(request.form.get("next")), 303)
     response.set_cookie(
         preferences.COOKIE,
         preferences.to_cookie(prefs),
@@ -194,6 +373,16 @@ def settings() -> Response:
         samesite="Lax",
         secure=request.is_secure,
     )
+    return response
+
+
+@bp.after_app_request
+def _conditional(response: Response) -> Response:
+    """Pages carry an ETag; a browser that has this exact page gets 304 and no body."""
+    if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.add_etag()
+        response.make_conditional(request)
     return response
 
 
