@@ -336,3 +336,29 @@ def test_reading_preferences_panel_fits_the_screen(browser, live_server, width):
     box = page.locator("#settings").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     context.close()
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def test_search_as_you_type_and_open_a_highlighted_result(page: Page, live_server):
+    open_reader(page, live_server.url + "/")
+    page.keyboard.press("/")
+    search_box = page.locator("#search")
+    expect(search_box).to_be_focused()
+    search_box.press_sequentially("kazah", delay=30)
+    results = page.locator("#headlines a.headline")
+    expect(results).to_have_count(1)
+    expect(results.first.locator(".snippet mark").first).to_have_text(re.compile("^kazah", re.I))
+    expect(page).to_have_url(re.compile(r"/search\?q=kazah$"))
+    expect(page.locator("#announcer")).to_have_text(re.compile(r"^1 match for “kazah”"))
+    # Typing does not trigger the keyboard shortcuts.
+    expect(heading(page)).to_have_text(FIRST)
+    results.first.click()
+    expect(page.locator("#article .article-body mark").first).to_have_text(
+        re.compile("^kazah", re.I)
+    )
+    assert no_reload(page)
+    search_box.fill("")
+    search_box.press("Enter")
+    expect(results).to_have_count(10)

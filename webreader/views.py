@@ -300,6 +300,8 @@ def search_page() -> Response:
     if wants_fragment():
         response = make_response(render_listing())
         response.vary.update(VARY)
+        # The address bar gets the search without the form's empty fields.
+        response.headers["HX-Push-Url"] = listing_url("reader.search_page")
         return response
     db = get_db()
     query = current_query()

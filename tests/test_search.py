@@ -1,0 +1,237 @@
+"""Search: Romanian-grade matching, ranking, highlighting, filters, safety; sidebar paging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from webreader import create_app
+from webreader.db import open_db
+from webreader.importers import import_file
+from webreader.importers.textdump import load_rules
+from webreader.search import parse_query
+
+HTMX = {"HX-Request": "true"}
+
+# (file name, title, date, body, source) — source via a one-teaser "latest news" list.
+LIBRARY = [
+    ("a.txt", "Țara și vecinii ei", "2024-11-01", "Un text despre relații externe.", "digi24"),
+    ("b.txt", "Alegeri în România", "2024-11-02", "Rezultatele au fost anunțate.", "protv"),
+    ("c.txt", "Economia", "2024-11-03", "Exporturile României au crescut şi importurile.", "protv"),
+    ("d.txt", "Sport", "2024-11-04", "Echipa națională a câștigat. Tara a sărbătorit.", "digi24"),
+    ("e.txt", "Kazahstan și uraniul", "2024-10-01", "Despre energie.", "protv"),
+    ("f.txt", "Energie", "2024-10-02", "Kazahstanul produce uraniu.", "protv"),
+]
+
+
+@pytest.fixture
+def client(tmp_path):
+    db = open_db(tmp_path / "s.db")
+    for name, title, date, body, source in LIBRARY:
+        dump = tmp_path / name
+        dump.write_text(
+            f"{title}\n📅 {date}\n\n{body}\n\n"
+            f"Ultimele stiri {source}\n\nAltceva {name}\n\nRezumat.\n",
+            encoding="utf-8",
+        )
+        assert import_file(db, dump, load_rules()).status == "imported"
+    db.close()
+    return create_app({"DATABASE": str(tmp_path / "s.db"), "TESTING": True}).test_client()
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def titles(client, query: str, **params) -> list[str]:
+    response = client.get("/search", query_string={"q": query, **params}, headers=HTMX)
+    assert response.status_code == 200
+    return [t.get_text() for t in soup(response).select("#headlines .headline-title")]
+
+
+@pytest.mark.parametrize("query", ["tara", "Tara", "țara", "ţara", "ȚARA"])
+def test_tara_finds_both_spellings(client, query):
+    assert set(titles(client, query)) == {"Țara și vecinii ei", "Sport"}
+
+
+@pytest.mark.parametrize("query", ["si", "și", "şi"])
+def test_si_finds_comma_below_and_cedilla(client, query):
+    found = set(titles(client, query))
+    assert {"Țara și vecinii ei", "Economia", "Kazahstan și uraniul"} <= found
+
+
+def test_stems_match_other_forms(client):
+    assert set(titles(client, "România ")) == {"Alegeri în România", "Economia"}
+    assert set(titles(client, "Kazahstan ")) == {"Kazahstan și uraniul", "Energie"}
+
+
+def test_the_word_being_typed_matches_as_a_prefix(client):
+    assert set(titles(client, "Kaza")) == {"Kazahstan și uraniul", "Energie"}
+    assert titles(client, "Kaza ") == []  # a finished word is a word, not a prefix
+
+
+def test_title_matches_rank_above_body_matches_and_newer_first_on_ties(client):
+    assert titles(client, "energie") == ["Energie", "Kazahstan și uraniul"]
+    # Same score: newer first.
+    ranked = titles(client, "kazahstan")
+    assert ranked[0] == "Kazahstan și uraniul"
+    both = titles(client, "tara")
+    assert both == ["Țara și vecinii ei", "Sport"]
+
+
+def test_matches_are_highlighted_in_headline_and_snippet(client):
+    page = soup(client.get("/search", query_string={"q": "romania"}, headers=HTMX))
+    item = next(li for li in page.select("#headlines li") if "Economia" in li.get_text())
+    assert [m.get_text() for m in item.select(".snippet mark")] == ["României"]
+    alegeri = next(li for li in page.select("#headlines li") if "Alegeri" in li.get_text())
+    assert [m.get_text() for m in alegeri.select(".headline-title mark")] == ["România"]
+    assert "1" not in [m.get_text() for m in page.select("mark")]
+
+
+def test_opening_a_result_highlights_the_words_in_the_article(client):
+    page = soup(client.get("/search", query_string={"q": "kazahstan"}, headers=HTMX))
+    link = next(a for a in page.select("#headlines a") if "Energie" in a.get_text())
+    assert "q=kazahstan" in link["href"]
+    article = soup(client.get(link["href"]))
+    marks = [m.get_text() for m in article.select(".article-body mark")]
+    assert marks and all(m.lower().startswith("kazahstan") for m in marks)
+    # Without a query, nothing is marked.
+    plain = soup(client.get(link["href"].split("?")[0]))
+    assert plain.select(".article-body mark") == []
+
+
+def test_search_is_a_real_url_without_javascript(client):
+    response = client.get("/search?q=kazahstan")
+    page = soup(response)
+    assert response.status_code == 200
+    assert page.select_one("#search")["value"] == "kazahstan"
+    assert len(page.select("#headlines a.headline")) == 2
+    # The best match is open, its title being a match.
+    assert page.select_one("#article h1").get_text() == "Kazahstan și uraniul"
+
+
+def test_nothing_matched_says_so(client):
+    fragment = soup(client.get("/search?q=zzzzz", headers=HTMX))
+    assert "Nothing matched" in fragment.select_one("#listing-count").get_text()
+    page = soup(client.get("/search?q=zzzzz"))
+    assert page.select_one(".empty-state h1").get_text() == "Nothing matched"
+
+
+HOSTILE_QUERIES = [
+    '"', '""', '"unbalanced', "*", "**", "a*b", "NEAR", "NEAR(a b)", "NEAR(a b, 2)",
+    "-", "-tara", "tara -si", ":", "title:tara", "text:", "((((", "tara)", "^", "AND", "OR NOT",
+    "x" * 2000, "tara " * 400, "\x00\x01\x1f", "tara\x00si", "\u202e\u200b",
+    "'; DROP TABLE articles; --",
+    "%", "_", "\\", "{}", "[]", "🦀", "ț" * 100,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_any_input_is_safe(client, query):
+    for headers in ({}, HTMX):
+        response = client.get("/search", query_string={"q": query}, headers=headers)
+        assert response.status_code == 200
+
+
+def test_a_query_is_rebuilt_from_its_words_alone():
+    query = parse_query('NEAR(tara "si") -x: *')
+    assert query.fts == '("near") AND ("tar" OR "tara") AND ("si") AND ("x" OR "x"*)'
+    assert parse_query('"*:()-') is None
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"source": "digi24"}, {"Țara și vecinii ei", "Sport"}),
+        ({"source": "protv", "from": "2024-11-01"}, set()),
+        ({"from": "2024-11-02", "to": "2024-11-04"}, {"Sport"}),
+        ({"to": "2024-10-31"}, set()),
+        ({"from": "not a date"}, {"Țara și vecinii ei", "Sport"}),
+    ],
+)
+def test_filters_combine_with_the_query(client, params, expected):
+    assert set(titles(client, "tara", **params)) == expected
+
+
+def test_unread_and_starred_filters_combine_with_the_query(client):
+    client.get("/articles/1")  # read "Țara și vecinii ei"
+    assert titles(client, "tara", show="unread") == ["Sport"]
+    assert titles(client, "tara", show="starred") == []
+
+
+def test_filters_stay_in_the_links(client):
+    page = soup(client.get("/search", query_string={"q": "tara", "source": "digi24"}))
+    for link in page.select("#headlines a.headline"):
+        assert "q=tara" in link["href"] and "source=digi24" in link["href"]
+    assert page.select_one('select[name="source"] option[selected]').get_text() == "digi24"
+
+
+# ---- the sidebar's pages ------------------------------------------------------------------
+
+
+@pytest.fixture
+def big_client(tmp_path):
+    db = open_db(tmp_path / "big.db")
+    with db.atomic():
+        for n in range(130):
+            db["articles"].insert(
+                {
+                    "kind": "article",
+                    "title": f"Știrea {n}",
+                    "title_key": f"stirea {n}",
+                    "slug": f"stirea-{n}",
+                    "published": f"2024-{1 + n // 28:02}-{1 + n % 28:02}",
+                    "html": "<p>x</p>",
+                    "text": "x",
+                    "content_hash": str(n),
+                    "imported_at": "now",
+                    "updated_at": "now",
+                }
+            )
+    db.close()
+    return create_app({"DATABASE": str(tmp_path / "big.db"), "TESTING": True}).test_client()
+
+
+def test_the_sidebar_pages_by_keyset_with_a_total(big_client):
+    page = soup(big_client.get("/"))
+    first = [a["data-article-id"] for a in page.select("#headlines a.headline")]
+    assert len(first) == 50
+    assert page.select_one("#listing-count").get_text() == "130 headlines"
+    more = page.select_one("#headlines li.more")
+    assert more["hx-trigger"] == "intersect once"
+    seen = list(first)
+    while more is not None:
+        fragment = soup(big_client.get(more["hx-get"], headers=HTMX))
+        seen += [a["data-article-id"] for a in fragment.select("a.headline")]
+        assert fragment.find("ol") is None  # items to append, not a new list
+        more = fragment.select_one("li.more")
+    assert len(seen) == 130 and len(set(seen)) == 130
+    dates = [int(i) for i in seen]
+    assert dates == sorted(dates, reverse=True)  # ids follow dates here: newest first
+
+
+def test_more_works_without_javascript(big_client):
+    page = soup(big_client.get("/"))
+    link = page.select_one("#headlines li.more a")["href"]
+    second = soup(big_client.get(link))
+    ids = [a["data-article-id"] for a in second.select("#headlines a.headline")]
+    assert len(ids) == 50 and "80" in ids
+
+
+def test_a_malformed_page_key_is_a_clear_400(big_client):
+    assert big_client.get("/headlines?after=abc", headers=HTMX).status_code == 400
+
+
+def test_no_query_pages_by_offset():
+    source = (Path(__file__).parent.parent / "webreader" / "articles.py").read_text()
+    assert "OFFSET" not in source.upper().replace("OFFSET_", "")
+
+
+def test_unchanged_pages_answer_304(client):
+    first = client.get("/articles/2")
+    etag = first.headers["ETag"]
+    again = client.get("/articles/2", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
