@@ -136,9 +136,11 @@ def test_any_input_is_safe(client, query):
 
 
 def test_a_query_is_rebuilt_from_its_words_alone():
-    query = parse_query('NEAR(tara "si") -x: *')
-    assert query.fts == '("near") AND ("tar" OR "tara") AND ("si") AND ("x" OR "x"*)'
+    query = parse_query('NEAR(tara "si") -xy: *')
+    assert query.fts == '("near") AND ("tar" OR "tara") AND ("si") AND ("xy" OR "xy"*)'
     assert parse_query('"*:()-') is None
+    # One letter is no prefix: it would match nearly every word of every article.
+    assert parse_query("tara s").fts == '("tar" OR "tara") AND ("s")'
 
 
 @pytest.mark.parametrize(

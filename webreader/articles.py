@@ -15,6 +15,8 @@ _HEADLINE_COLUMNS = "id, kind, title, slug, source, lang, published, read_at, st
 # sort_key orders newest first, undated last, then by import (see db.SORT_KEY).
 _ORDER = "sort_key DESC"
 HEADLINES_PER_PAGE = 50
+# Search as you type shows the best few: each result costs a snippet and highlighting.
+SEARCH_RESULTS = 20
 # Search ranks the newest this many matches by relevance: ranking every match of a word
 # found in nearly every article would take a tenth of a second or more at 100,000 articles.
 SEARCH_CANDIDATES = 1000
@@ -152,7 +154,7 @@ def get_neighbours(
 
 
 def search_articles(
-    db: Database, fts_query: str, filters: Filters = Filters(), limit: int = HEADLINES_PER_PAGE
+    db: Database, fts_query: str, filters: Filters = Filters(), limit: int = SEARCH_RESULTS
 ) -> tuple[list[Article], int]:
     """The best matches, title weighted above text, newer first on ties, and how many of
     the newest SEARCH_CANDIDATES matched (so a count of SEARCH_CANDIDATES means 'or more').

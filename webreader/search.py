@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 import Stemmer
 from markupsafe import Markup, escape
@@ -19,6 +20,7 @@ from markupsafe import Markup, escape
 WORD = re.compile(r"\w+")
 MAX_QUERY_WORDS = 12
 SNIPPET_WORDS = 28
+MIN_PREFIX = 2
 
 # ISO 639-1 code -> Snowball algorithm name, for the languages PyStemmer has.
 SNOWBALL = {
@@ -59,14 +61,35 @@ def stem(word: str, lang: str | None) -> str:
 
 
 def index_text(text: str | None, lang: str | None) -> str:
-    """The words of a text as stems, space separated: what articles_search stores."""
+    """The words of a text as stems, space separated: what articles_search stores.
+    (Its tokenizer drops the diacritics, on the way in and in queries alike.)"""
     if not text:
         return ""
     words = WORD.findall(text.casefold())
     stemmer = _stemmer(lang)
-    if stemmer:
-        words = stemmer.stemWords(words)
-    return " ".join(fold(w) for w in words)
+    return " ".join(stemmer.stemWords(words) if stemmer else words)
+
+
+def _letter_variants() -> dict[str, str]:
+    """For each base letter, a regex class of the Latin letters that fold to it (t: tțţť...)."""
+    groups: dict[str, set[str]] = {}
+    # ASCII letters, Latin-1 and Latin Extended-A, and ș ț with the comma below: small classes
+    # keep the pattern quick to compile and to run.
+    latin = [range(0x41, 0x5B), range(0x61, 0x7B), range(0xC0, 0x180), range(0x218, 0x21C)]
+    for code in (c for block in latin for c in block):
+        ch = chr(code)
+        base = fold(ch)
+        if len(base) == 1 and base.isalpha():
+            groups.setdefault(base, {base}).update({ch, ch.casefold()})
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in groups.items()}
+
+
+_VARIANTS = _letter_variants()
+
+
+def _loose(stem_text: str) -> str:
+    """A regex for the stem that ignores case and diacritics: 'tar' matches 'Țăr'."""
+    return "".join(_VARIANTS.get(ch, re.escape(ch)) for ch in stem_text)
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,20 @@ class Query:
                 alternatives.append(f'"{self.prefix}"*')
             parts.append("(" + " OR ".join(alternatives) + ")")
         return " AND ".join(parts)
+
+    @cached_property
+    def candidates(self) -> re.Pattern[str]:
+        """Words that may match: those starting with a stem (a cheap first pass; matches()
+        decides). Stemming every word of every result would be far slower."""
+        stems = {s for stems in self.words for s in stems}
+        if self.prefix:
+            stems.add(self.prefix)
+        alternatives = "|".join(_loose(s) for s in sorted(stems, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
+
+    def find(self, text: str, lang: str | None):
+        """The words of text that match, as regex matches, in order."""
+        return (m for m in self.candidates.finditer(text) if self.matches(m.group(), lang))
 
     def matches(self, word: str, lang: str | None) -> bool:
         """Whether a word of an article (in lang) is one the query asked for."""
@@ -109,9 +146,10 @@ def parse_query(text: str, languages: tuple[str, ...] = QUERY_LANGUAGES) -> Quer
     parsed = tuple(
         frozenset({fold(w)} | {stem(w, lang) for lang in languages}) - {""} for w in words
     )
-    # The word still being typed (no space after it yet) also matches as a prefix.
+    # The word still being typed (no space after it yet) also matches as a prefix, once it
+    # has MIN_PREFIX letters: one letter would match nearly every word of every article.
     typing = not text[-1:].isspace()
-    prefix = fold(words[-1]) if typing else None
+    prefix = fold(words[-1]) if typing and len(fold(words[-1])) >= MIN_PREFIX else None
     return Query(text=text, words=parsed, prefix=prefix)
 
 
@@ -121,25 +159,26 @@ def highlight(text: str, query: Query | None, lang: str | None) -> Markup:
         return escape(text)
     out = []
     last = 0
-    for match in WORD.finditer(text):
-        if query.matches(match.group(), lang):
-            out.append(escape(text[last : match.start()]))
-            out.append(Markup("<mark>{}</mark>").format(match.group()))
-            last = match.end()
+    for match in query.find(text, lang):
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup("<mark>{}</mark>").format(match.group()))
+        last = match.end()
     out.append(escape(text[last:]))
     return Markup("").join(out)
 
 
 def snippet(text: str, query: Query, lang: str | None) -> Markup:
     """A short passage around the first matching word, highlighted."""
-    words = list(WORD.finditer(text))
-    first = next((i for i, m in enumerate(words) if query.matches(m.group(), lang)), None)
-    if first is None:
+    hit = next(query.find(text, lang), None)
+    if hit is None:
         return Markup("")
-    start = max(first - SNIPPET_WORDS // 3, 0)
-    end = min(start + SNIPPET_WORDS, len(words) - 1)
-    begin_at = words[start].start()
-    end_at = words[end].end()
+    # About a third of the passage before the first match, the rest after it.
+    before_words = list(WORD.finditer(text, max(hit.start() - 200, 0), hit.start()))
+    after_words = list(WORD.finditer(text, hit.start(), hit.start() + 600))
+    lead = before_words[-(SNIPPET_WORDS // 3) :] if before_words else []
+    begin_at = lead[0].start() if lead else hit.start()
+    tail = after_words[: SNIPPET_WORDS - len(lead)]
+    end_at = tail[-1].end() if tail else hit.end()
     passage = highlight(text[begin_at:end_at], query, lang)
     before = "… " if begin_at > 0 else ""
     after = " …" if end_at < len(text) else ""
@@ -163,10 +202,9 @@ def highlight_html(html: str, query: Query | None, lang: str | None) -> Markup:
             out.append(part)
             continue
         last = 0
-        for match in WORD.finditer(part):
-            if query.matches(match.group(), lang):
-                out.append(part[last : match.start()])
-                out.append(f"<mark>{match.group()}</mark>")
-                last = match.end()
+        for match in query.find(part, lang):
+            out.append(part[last : match.start()])
+            out.append(f"<mark>{match.group()}</mark>")
+            last = match.end()
         out.append(part[last:])
     return Markup("".join(out))

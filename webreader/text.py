@@ -23,6 +23,9 @@ WORDS_PER_MINUTE = 220
 
 # Below this many letters a language guess is noise; we store "unknown" instead.
 MIN_LETTERS_FOR_LANGUAGE = 20
+# The language shows in the first paragraphs; reading a whole article only costs time.
+LANGUAGE_SAMPLE_CHARS = 1500
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def normalize_spelling(text: str) -> str:
@@ -42,9 +45,10 @@ def title_key(title: str) -> str:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is too little text."""
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS_FOR_LANGUAGE:
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    if len(_LETTERS.findall(sample)) < MIN_LETTERS_FOR_LANGUAGE:
         return None
-    code, _score = py3langid.classify(text)
+    code, _score = py3langid.classify(sample)
     return code
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -20,6 +22,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -36,6 +39,7 @@ VARY = ("HX-Request", "HX-History-Restore-Request")
 # URL parameters that say what the sidebar lists; links keep them.
 LISTING_PARAMS = ("q", "show", "source", "from", "to")
 LISTING_CACHE_SIZE = 256
+PAGE_CACHE_SIZE = 512  # pages are ~50 KB and fragments ~10 KB: at most ~25 MB
 
 
 # ---- what the request asks for ----------------------------------------------------------
@@ -117,10 +121,10 @@ def _load_preferences() -> None:
     g.prefs = preferences.from_cookie(request.cookies.get(preferences.COOKIE))
 
 
-class _ListingCache:
-    """Rendered sidebar listings, keyed on the library's generation and the request's
-    listing parameters: a full page then costs a dictionary lookup, not 50 rows and a
-    template. Any write to articles changes the generation, so nothing stale is served."""
+class _RenderCache:
+    """Rendered HTML keyed on the library's generation and what the request asked for:
+    a repeated page costs a dictionary lookup, not queries and templates. Any write to
+    articles (a read mark too) changes the generation, so nothing stale is served."""
 
     def __init__(self, size: int) -> None:
         self._items: OrderedDict[tuple, str] = OrderedDict()
@@ -140,10 +144,18 @@ class _ListingCache:
         return html
 
 
-def _listing_cache() -> _ListingCache:
+def _listing_cache() -> _RenderCache:
     return current_app.extensions.setdefault(
-        "webreader_listing_cache", _ListingCache(LISTING_CACHE_SIZE)
+        "webreader_listing_cache", _RenderCache(LISTING_CACHE_SIZE)
     )
+
+
+def _page_cache() -> _RenderCache:
+    return current_app.extensions.setdefault("webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE))
+
+
+# Cached pages hold this in place of the CSRF token, which is the session's own.
+CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(8)}"
 
 
 def render_listing(
@@ -211,22 +223,60 @@ def _cached(name: str, compute) -> Any:
 
 
 def page_or_fragment(
-    fragment: str, *, title: str, status: int = 200, sidebar: bool = True, **context: Any
+    fragment: str,
+    *,
+    title: str,
+    status: int = 200,
+    sidebar: bool = True,
+    cache: bool = False,
+    more_context: Callable[[], dict[str, Any]] | None = None,
+    **context: Any,
 ) -> Response:
-    """The fragment alone for htmx (with out-of-band updates), else the full page."""
+    """The fragment alone for htmx (with out-of-band updates), else the full page.
+
+    With cache=True the HTML is kept per library generation, URL, fragment-or-page and
+    reading preferences: everything it depends on but the CSRF token, filled in last."""
     context.setdefault("article", None)
     page_title = title if title == SITE_NAME else f"{title} · {SITE_NAME}"
-    if wants_fragment():
-        body = render_template(fragment, page_title=page_title, as_fragment=True, **context)
-    else:
+    fragment_only = wants_fragment()
+
+    def render() -> str:
+        if more_context is not None:
+            context.update(more_context())
+        if fragment_only:
+            return render_template(
+                fragment,
+                page_title=page_title,
+                as_fragment=True,
+                csrf_token=lambda: CSRF_PLACEHOLDER,
+                **context,
+            )
         if sidebar:
             db = get_db()
             context["listing"] = render_listing(context["article"])
             context.setdefault("unread_count", _cached("unread", lambda: articles.count_unread(db)))
             context["sources"] = _cached("sources", lambda: articles.list_sources(db))
-        body = render_template(
-            "index.html", fragment=fragment, page_title=page_title, as_fragment=False, **context
+        return render_template(
+            "index.html",
+            fragment=fragment,
+            page_title=page_title,
+            as_fragment=False,
+            csrf_token=lambda: CSRF_PLACEHOLDER,
+            **context,
         )
+
+    if cache:
+        key = (
+            articles.get_generation(get_db()),
+            request.full_path,
+            fragment_only,
+            tuple(sorted(g.prefs.items())),
+        )
+        body = _page_cache().get_or_render(key, render)
+    else:
+        body = render()
+    if CSRF_PLACEHOLDER in body:
+        body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
     response = make_response(body, status)
     response.vary.update(VARY)
     return response
@@ -237,18 +287,20 @@ def _show_article(article: dict[str, Any], *, mark_read: bool) -> Response:
     if mark_read and article["read_at"] is None:
         articles.set_read(db, article["id"], True)
         article = articles.get_article(db, article["id"])
-    query = current_query()
-    words = count_words(article["text"])
+
+    def details() -> dict[str, Any]:
+        words = count_words(article["text"])
+        return {
+            "body": search.highlight_html(article["html"], current_query(), article["lang"]),
+            "word_count": words,
+            "reading_minutes": reading_minutes(words),
+            "neighbours": articles.get_neighbours(db, article, current_filters()),
+            "headline": articles.get_headline(db, article["id"]),
+            "unread_count": _cached("unread", lambda: articles.count_unread(db)),
+        }
+
     return page_or_fragment(
-        "_article.html",
-        title=article["title"],
-        article=article,
-        body=search.highlight_html(article["html"], query, article["lang"]),
-        word_count=words,
-        reading_minutes=reading_minutes(words),
-        neighbours=articles.get_neighbours(db, article, current_filters()),
-        headline=articles.get_headline(db, article["id"]),
-        unread_count=_cached("unread", lambda: articles.count_unread(db)),
+        "_article.html", title=article["title"], article=article, cache=True, more_context=details
     )
 
 
