@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import hashlib
 import html
+import itertools
 import random
 import re
 import sys
@@ -33,7 +34,7 @@ class Markov:
         self.random = random.Random(seed)
         words = re.findall(r"[\w\-%„”\"]+[.,;:!?]?", text)
         self.next: dict[str, list[str]] = defaultdict(list)
-        for a, b in zip(words, words[1:], strict=False):
+        for a, b in itertools.pairwise(words):
             self.next[a].append(b)
         self.starts = [w for w in words if w[:1].isupper()]
 
@@ -97,13 +98,14 @@ def write_library(db_path: Path, count: int, seed: int = 1) -> None:
 
     db = open_db(db_path)
     batch = []
-    with db.atomic():
-        for row in articles(count, seed):
-            batch.append(row)
-            if len(batch) == 1000:
+    for row in articles(count, seed):
+        batch.append(row)
+        if len(batch) == 1000:
+            with db.atomic():  # a transaction per batch keeps the WAL file small
                 db["articles"].insert_all(batch)
-                batch = []
-        if batch:
+            batch = []
+    if batch:
+        with db.atomic():
             db["articles"].insert_all(batch)
     db.execute("PRAGMA optimize")
     db.close()

@@ -8,7 +8,6 @@ query, the article's HTML returned as it is, no template, no session.
 from __future__ import annotations
 
 import argparse
-
 import sqlite3
 import threading
 

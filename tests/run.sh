@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # From Debian: Chromium and fonts for the browser tests (Playwright cannot download its own
-# browser here), and Java for the Nu Html Checker, when the machine lacks them.
+# browser here), wrk for the benchmarks, and Java for the Nu Html Checker, when missing.
 debs=()
 [ -x /usr/bin/chromium ] || debs+=(chromium fonts-dejavu-core fonts-liberation)
+command -v wrk >/dev/null || debs+=(wrk)  # the benchmarks' load generator
 command -v java >/dev/null || debs+=(default-jre-headless)
 if [ ${#debs[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,7 +22,7 @@ fi
 (cd tests && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,bench]"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

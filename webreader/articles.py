@@ -108,6 +108,14 @@ def list_sources(db: Database) -> list[str]:
     return [row[0] for row in db.execute(sql)]
 
 
+def get_read_at(db: Database, article_id: int) -> str | None:
+    """When the article was read: '' if unread, None if there is no such article."""
+    if not 0 < article_id <= MAX_ID:
+        return None
+    row = db.execute("SELECT read_at FROM articles WHERE id = ?", [article_id]).fetchone()
+    return None if row is None else row[0] or ""
+
+
 def get_headline(db: Database, article_id: int) -> Article | None:
     rows = db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
     return next(iter(rows), None)

@@ -225,7 +225,7 @@ def _cached(name: str, compute) -> Any:
 def page_or_fragment(
     fragment: str,
     *,
-    title: str,
+    title: str | None = None,
     status: int = 200,
     sidebar: bool = True,
     cache: bool = False,
@@ -235,22 +235,20 @@ def page_or_fragment(
     """The fragment alone for htmx (with out-of-band updates), else the full page.
 
     With cache=True the HTML is kept per library generation, URL, fragment-or-page and
-    reading preferences: everything it depends on but the CSRF token, filled in last."""
-    context.setdefault("article", None)
-    page_title = title if title == SITE_NAME else f"{title} · {SITE_NAME}"
+    reading preferences: everything it depends on but the CSRF token, filled in last (full
+    pages only: htmx sends the page's token in a header, see base.html). more_context is
+    only called to render, so a cached response needs none of its queries."""
     fragment_only = wants_fragment()
 
     def render() -> str:
         if more_context is not None:
             context.update(more_context())
+        context.setdefault("article", None)
+        page_title = context.pop("title", None) or title or SITE_NAME
+        if page_title != SITE_NAME:
+            page_title = f"{page_title} · {SITE_NAME}"
         if fragment_only:
-            return render_template(
-                fragment,
-                page_title=page_title,
-                as_fragment=True,
-                csrf_token=lambda: CSRF_PLACEHOLDER,
-                **context,
-            )
+            return render_template(fragment, page_title=page_title, as_fragment=True, **context)
         if sidebar:
             db = get_db()
             context["listing"] = render_listing(context["article"])
@@ -275,22 +273,29 @@ def page_or_fragment(
         body = _page_cache().get_or_render(key, render)
     else:
         body = render()
-    if CSRF_PLACEHOLDER in body:
+    if not fragment_only and CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
     response = make_response(body, status)
     response.vary.update(VARY)
     return response
 
 
-def _show_article(article: dict[str, Any], *, mark_read: bool) -> Response:
+def _show_article(article_id: int, *, mark_read: bool) -> Response:
+    """An article as page or fragment. A cached one costs one small query: is it there,
+    and is it read."""
     db = get_db()
-    if mark_read and article["read_at"] is None:
-        articles.set_read(db, article["id"], True)
-        article = articles.get_article(db, article["id"])
+    read_at = articles.get_read_at(db, article_id)
+    if read_at is None:
+        abort(404, description="There is no article at this address. It may have been removed.")
+    if mark_read and not read_at:
+        articles.set_read(db, article_id, True)
 
     def details() -> dict[str, Any]:
+        article = articles.get_article(db, article_id)
         words = count_words(article["text"])
         return {
+            "article": article,
+            "title": article["title"],
             "body": search.highlight_html(article["html"], current_query(), article["lang"]),
             "word_count": words,
             "reading_minutes": reading_minutes(words),
@@ -299,9 +304,7 @@ def _show_article(article: dict[str, Any], *, mark_read: bool) -> Response:
             "unread_count": _cached("unread", lambda: articles.count_unread(db)),
         }
 
-    return page_or_fragment(
-        "_article.html", title=article["title"], article=article, cache=True, more_context=details
-    )
+    return page_or_fragment("_article.html", cache=True, more_context=details)
 
 
 def _get_or_404(article_id: int) -> dict[str, Any]:
@@ -331,7 +334,7 @@ def index() -> Response:
             title=SITE_NAME,
             database_name=Path(current_app.config["DATABASE"]).name,
         )
-    return _show_article(article, mark_read=True)
+    return _show_article(article["id"], mark_read=True)
 
 
 @bp.get("/headlines")
@@ -365,14 +368,14 @@ def search_page() -> Response:
         top = articles.get_newest_article(db, current_filters())
     if top is None:
         return page_or_fragment("_no_match.html", title=f"Search: {request.args.get('q', '')}")
-    return _show_article(top, mark_read=True)
+    return _show_article(top["id"], mark_read=True)
 
 
 @bp.get("/articles/<int:article_id>")
 @bp.get("/articles/<int:article_id>/<slug>")
 def article(article_id: int, slug: str | None = None) -> Response:
     # Opening an article reads it, unless the reader just asked to keep it unread.
-    return _show_article(_get_or_404(article_id), mark_read="keep_unread" not in request.args)
+    return _show_article(article_id, mark_read="keep_unread" not in request.args)
 
 
 def _form_flag(name: str) -> bool:
@@ -386,7 +389,7 @@ def _after_change(article_id: int, **params: Any) -> Response:
     """htmx gets the article again (with its headline out of band); a plain form, a redirect."""
     found = _get_or_404(article_id)
     if wants_fragment():
-        return _show_article(found, mark_read=False)
+        return _show_article(article_id, mark_read=False)
     return redirect(article_url(found, **params), code=303)
 
 
