@@ -15,13 +15,17 @@ REBUILD = f"rm -f articles.db && webreader import --db articles.db {SAMPLE}"
 CIRCUMSTANTIAL = {"imported_at", "updated_at", "source_path"}
 
 
-def content(path: Path, tmp_path: Path) -> tuple[list[str], list[dict], list[dict]]:
+def content(path: Path, tmp_path: Path) -> tuple[list[tuple], list[dict], list[dict]]:
     # Opening applies pending migrations: work on a copy, never on the committed file.
     copy = tmp_path / f"copy-{path.name}"
     shutil.copyfile(path, copy)
     db = open_db(copy)
     try:
-        tables = sorted(db.table_names())
+        # The whole schema, so that a migration changed after the file was built shows.
+        tables = [
+            (row[0], row[1], row[2])
+            for row in db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        ]
         rows = [
             {k: v for k, v in row.items() if k not in CIRCUMSTANTIAL}
             | {"source_file": Path(row["source_path"]).name}
