@@ -243,9 +243,11 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="webreader-bench-"))
     db_path = args.db or work / "library.db"
     started = time.perf_counter()
-    if not db_path.exists():
+    if db_path.exists():
+        library = f"{args.articles:,} articles (an existing library, {db_path.name})"
+    else:
         generate.write_library(db_path, args.articles)
-    generated = time.perf_counter() - started
+        library = f"{args.articles:,} articles (generated in {time.perf_counter() - started:.0f} s)"
     rows = []
     notes = {}
 
@@ -330,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
-        f"{args.articles:,} articles (generated in {generated:.0f} s); "
+        f"{library}; "
         f"waitress {THREADS} threads; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
         f"-d{args.duration:.0f}s on 127.0.0.1.",
         "",
