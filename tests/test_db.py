@@ -18,6 +18,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "create_articles",
         "add_read_state_and_settings",
         "add_stemmed_search_paging_and_generation",
+        "add_author_url_and_image",
     ]
     assert migrations.pending(db) == []
 

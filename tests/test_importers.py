@@ -128,7 +128,7 @@ def test_a_failing_write_leaves_nothing_half_written(tmp_path, sample_path, monk
 def test_bad_file_fails_without_touching_the_database(db, tmp_path):
     before = rows(db)
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\xff\xfe\x00\x01")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
     result = import_file(db, bad, load_rules())
     assert result.status == "failed"
     assert "binary" in result.error

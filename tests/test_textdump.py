@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from webreader.importers.base import InvalidInput
 from webreader.importers.textdump import InvalidDump, decode_dump, load_rules, parse_dump
 
 TITLE = (
@@ -192,12 +193,17 @@ def test_lines_within_a_paragraph_are_joined():
         (b"  \n\n\t \r\n", "only whitespace"),
         (b"\xef\xbb\xbf \n", "only whitespace"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-        (b"Titlu\n\n\xe3tare gre\xba\xe9it\xe3.\n", "not valid UTF-8"),
     ],
 )
 def test_bad_files_are_refused_with_a_reason(data, reason):
-    with pytest.raises(InvalidDump, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         decode_dump(data)
+
+
+def test_text_that_is_not_utf8_is_read_in_its_legacy_encoding():
+    # "Această ştire e greşită." in Windows-1250, as old Romanian sites saved it.
+    data = "Titlu\n\nAceastă ştire e greşită, părinţii sunt sfătuiţi să aştepte.\n".encode("cp1250")
+    assert "Această ştire e greşită" in decode_dump(data)
 
 
 def test_byte_order_mark_is_not_part_of_the_title():

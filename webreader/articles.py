@@ -226,7 +226,11 @@ def _now() -> str:
 
 
 def _find_article_match(db: Database, article: Article) -> Article | None:
-    """The stored row a full article replaces: same file first, else same title."""
+    """The stored row a full article replaces: same page URL, else same file, else same title."""
+    if article.get("url"):
+        rows = list(db.query("SELECT * FROM articles WHERE url = ? LIMIT 1", [article["url"]]))
+        if rows:
+            return rows[0]
     if article.get("source_path"):
         rows = list(
             db.query(

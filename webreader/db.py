@@ -117,6 +117,14 @@ def add_stemmed_search_paging_and_generation(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def add_author_url_and_image(db: sqlite_utils.Database) -> None:
+    """What web pages and feeds carry beyond a dump: author, the page's URL, a lead image."""
+    for column in ("author", "url", "image"):
+        db["articles"].add_column(column, str)
+    db["articles"].create_index(["url"])
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)

@@ -63,6 +63,13 @@ def _url_scheme(value: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def web_url(value: str | None) -> str | None:
+    """The URL if it is an absolute http(s) one, else None: for URLs shown as links."""
+    if value and _url_scheme(value) in IMAGE_PROTOCOLS:
+        return value.strip()
+    return None
+
+
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if name not in _ATTRIBUTES.get(tag, ()):
         return False

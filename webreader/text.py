@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
 
 import py3langid
+import py3langid.langid
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from slugify import slugify
@@ -50,6 +52,19 @@ def detect_language(text: str) -> str | None:
         return None
     code, _score = py3langid.classify(sample)
     return code
+
+
+@functools.cache
+def _identifier():
+    return py3langid.langid.LanguageIdentifier.from_model_file(
+        py3langid.langid.MODEL_FILE, norm_probs=True
+    )
+
+
+def language_confidence(text: str) -> float:
+    """How sure the language model is that this is some language's text (0 to 1): low for
+    mojibake such as 'Þarã ºi oraº', which is how a wrong encoding guess shows."""
+    return float(_identifier().classify(text[:LANGUAGE_SAMPLE_CHARS])[1])
 
 
 def make_slug(title: str) -> str:

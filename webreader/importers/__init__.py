@@ -13,17 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from courlan import normalize_url
 from sqlite_utils import Database
 
 from webreader import articles
-from webreader.importers.textdump import DumpRules, InvalidDump, decode_dump, parse_dump
-from webreader.sanitize import clean_html, html_to_text
+from webreader.importers.base import InvalidInput, decode_text
+from webreader.importers.htmlpage import looks_like_html, parse_html
+from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
+from webreader.sanitize import clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
 # Files a folder import picks up; a file named on the command line is read whatever its name.
-DUMP_SUFFIXES = frozenset({".txt"})
+IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm"})
+# Columns that make an article's content: a change in any of them is an update.
+CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
 
-__all__ = ["DumpRules", "ImportResult", "InvalidDump", "find_files", "import_file"]
+__all__ = ["DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file"]
 
 
 @dataclass
@@ -42,7 +47,7 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DUMP_SUFFIXES
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES
             )
         else:
             yield path
@@ -53,8 +58,15 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
     html = clean_html(article["html"])
     row = {**article, "html": html, "text": html_to_text(html), "source_path": source_path}
     row["title_key"] = title_key(row["title"])
+    # Page and image addresses are shown as links: http(s) only, whatever the page said.
+    row["image"] = web_url(row.get("image"))
+    if web_url(row.get("url")):
+        # One story, one URL: scheme and host case, tracking parameters and fragments aside.
+        row["url"] = normalize_url(row["url"], strict=True)
+    else:
+        row["url"] = None
     row["slug"] = make_slug(row["title"])
-    content = {k: row[k] for k in ("kind", "title", "summary", "source", "lang", "published")}
+    content = {k: row.get(k) for k in CONTENT_COLUMNS}
     content["html"] = html
     row["content_hash"] = hashlib.sha256(
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
@@ -64,10 +76,17 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
 
 def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
     """Imports one dump; a bad file gives a failed result and leaves the database as it was."""
+    warnings = []
     try:
         data = path.read_bytes()
-        parsed = parse_dump(decode_dump(data), rules)
-    except InvalidDump as exc:
+        if looks_like_html(data):
+            parsed = parse_html(data)
+        else:
+            text, encoding = decode_text(data)
+            parsed = parse_dump(text, rules)
+            if encoding:
+                warnings.append(f"not UTF-8: read as {encoding}")
+    except InvalidInput as exc:
         return ImportResult(path, "failed", error=str(exc))
     except OSError as exc:
         return ImportResult(path, "failed", error=exc.strerror or str(exc))
@@ -83,5 +102,5 @@ def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
         article_id=saved["id"],
         title=parsed.article["title"],
         teasers=saved["teasers"],
-        warnings=parsed.warnings,
+        warnings=warnings + parsed.warnings,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from webreader.importers.base import InvalidInput, decode_text
 from webreader.text import detect_language, title_key
 
 DEFAULT_RULES = Path(__file__).with_name("dump_rules.toml")
@@ -32,8 +33,8 @@ _DATE_LINE = re.compile(r"^📅\s*(\d{4}-\d{2}-\d{2})$")
 _LOOSE_DATE_LINE = re.compile(r"^📅")
 
 
-class InvalidDump(ValueError):
-    """The file cannot be imported; the message says why, for a person."""
+class InvalidDump(InvalidInput):
+    """The dump cannot be imported; the message says why, for a person."""
 
 
 @dataclass(frozen=True)
@@ -80,22 +81,11 @@ class ParsedDump:
 
 
 def decode_dump(data: bytes) -> str:
-    """The file's text, or InvalidDump saying why it is not a text dump."""
-    if not data.strip():
-        return _fail("the file is empty" if not data else "the file holds only whitespace")
-    if b"\x00" in data:
-        return _fail("this is a binary file, not a text dump")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return _fail(f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+    """The file's text, or InvalidInput saying why it is not a text dump."""
+    text, _encoding = decode_text(data)
     if not text.strip():
-        return _fail("the file holds only whitespace")
+        raise InvalidDump("the file holds only whitespace")
     return text
-
-
-def _fail(reason: str) -> str:
-    raise InvalidDump(reason)
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:

@@ -1,0 +1,42 @@
+"""What every importer shares: the error that names why an input cannot be imported, and
+turning bytes into text whatever their encoding."""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+from webreader.text import language_confidence
+
+MAX_PROPOSALS = 8
+
+
+class InvalidInput(ValueError):
+    """The input cannot be imported; the message says why, for a person."""
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """The text of a file and, when it was not UTF-8, the encoding it was read as.
+
+    UTF-8 (with or without a byte-order mark) is taken as it is. Otherwise charset-normalizer
+    proposes encodings; on short Romanian text it ranks Windows-1252 first (mojibake:
+    'Þarã ºi oraº'), so of its proposals we keep the one the language model reads most
+    surely: Windows-1250, ISO-8859-2 and ISO-8859-16 Romanian come out right, and French in
+    Windows-1252 stays French. Binary data and empty files are refused.
+    """
+    if not data.strip():
+        raise InvalidInput("the file is empty" if not data else "the file holds only whitespace")
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidInput("this is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        proposals = list(from_bytes(data))[:MAX_PROPOSALS]
+        if not proposals:
+            raise InvalidInput(
+                f"not text in any encoding we know (byte 0x{data[exc.start]:02x} "
+                f"at offset {exc.start})"
+            ) from exc
+        best = max(proposals, key=lambda match: language_confidence(str(match)))
+        return str(best), best.encoding
