@@ -64,7 +64,7 @@ def test_bad_files_are_reported_and_the_others_imported(runner, tmp_path, sample
 
     result = runner.invoke(cli, ["import", "--db", str(db), str(folder), str(tmp_path / "nope")])
     assert result.exit_code == 1
-    errors = result.stderr.strip().splitlines()
+    errors = result.stderr.split("Failed:\n")[0].strip().splitlines()
     assert len(errors) == len(files) + 1
     reasons = {
         "empty.txt": "empty",
@@ -195,3 +195,38 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
             for option in param.opts:
                 if option.startswith("--"):
                     assert option in readme, (name, option)
+
+
+def test_dry_run_shows_what_would_happen_and_changes_nothing(runner, tmp_path, sample_path):
+    db = tmp_path / "lib.db"
+    pages = Path(__file__).parent / "fixtures" / "pages"
+    result = runner.invoke(cli, ["import", "--db", str(db), "--dry-run", str(pages)])
+    assert result.exit_code == 0, result.output
+    assert not db.exists()  # a dry run does not even create the library
+    # Later files see what earlier ones would have written: the second Braşov page is the
+    # same story as the first.
+    assert "would be 2 imported, 0 updated, 1 unchanged, 0 failed" in result.stdout
+    runner.invoke(cli, ["import", "--db", str(db), str(sample_path)])
+    before = count(db)
+    again = runner.invoke(cli, ["import", "--db", str(db), "--dry-run", str(sample_path)])
+    assert "would be unchanged:" in again.stdout
+    assert count(db) == before
+
+
+def test_the_summary_lists_every_failure_with_its_reason(runner, tmp_path, sample_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    result = runner.invoke(
+        cli, ["import", "--db", str(tmp_path / "x.db"), str(tmp_path / "empty.txt"),
+              str(sample_path), str(tmp_path / "missing.txt")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    summary = result.stderr.split("Failed:\n", 1)[1].splitlines()
+    assert summary == [
+        f"  {tmp_path / 'missing.txt'}: no such file or folder",
+        f"  {tmp_path / 'empty.txt'}: the file is empty",
+    ]
+
+
+def test_no_progress_bar_when_output_is_not_a_terminal(runner, tmp_path, sample_path):
+    result = runner.invoke(cli, ["import", "--db", str(tmp_path / "x.db"), str(sample_path)])
+    assert "file/s" not in result.stderr and "%|" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +194,11 @@ def search_articles(
     return list(rows), len(candidates)
 
 
+def iter_articles(db: Database) -> Iterator[Article]:
+    """Every article and teaser, in import order: what an export writes."""
+    yield from db.query("SELECT * FROM articles ORDER BY id")
+
+
 def count_unread(db: Database) -> int:
     return db.execute("SELECT count(*) FROM articles WHERE read_at IS NULL").fetchone()[0]
 
@@ -263,20 +269,24 @@ def _save(db: Database, row: Article, existing: Article | None) -> tuple[str, in
     return status, existing["id"]
 
 
-def save_dump(db: Database, article: Article, teasers: list[Article]) -> dict[str, Any]:
-    """Stores one dump's article and teasers in a single transaction.
+def save_entry(db: Database, row: Article) -> tuple[str, int | None]:
+    """Stores one article or teaser: a full article replaces the stored row with its URL,
+    file or title (a teaser too); a teaser never replaces an article. Returns the status
+    ('imported', 'updated', 'unchanged', or 'skipped' for a teaser of a stored article)
+    and the row's id."""
+    if row["kind"] == "article":
+        return _save(db, row, _find_article_match(db, row))
+    existing = _find_by_title(db, row["title_key"])
+    if existing is not None and existing["kind"] == "article":
+        return "skipped", existing["id"]
+    return _save(db, row, existing)
 
-    A full article replaces the teaser with its title; a teaser never replaces an
-    article. Returns the article's status ('imported', 'updated' or 'unchanged'),
-    its id, and how many teasers were added or changed.
-    """
-    teasers_saved = 0
+
+def save_dump(db: Database, article: Article, teasers: list[Article]) -> dict[str, Any]:
+    """Stores one dump's article and teasers in a single transaction. Returns the
+    article's status, its id, and how many teasers were added or changed."""
     with db.atomic():
-        status, article_id = _save(db, article, _find_article_match(db, article))
-        for teaser in teasers:
-            existing = _find_by_title(db, teaser["title_key"])
-            if existing is not None and existing["kind"] == "article":
-                continue
-            if _save(db, teaser, existing)[0] != "unchanged":
-                teasers_saved += 1
+        status, article_id = save_entry(db, article)
+        saved = [save_entry(db, teaser)[0] for teaser in teasers]
+    teasers_saved = sum(s in ("imported", "updated") for s in saved)
     return {"status": status, "id": article_id, "teasers": teasers_saved}

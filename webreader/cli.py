@@ -109,42 +109,103 @@ def serve(db_path: Path, host: str, port: int, threads: int) -> None:
     show_envvar=True,
     help="A TOML file of extra boilerplate rules (see dump_rules.toml); repeatable.",
 )
+@click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def import_(db_path: Path, rules_files: tuple[Path, ...], paths: tuple[Path, ...]) -> None:
-    """Import text dumps: files, or folders of .txt files (recursively).
+def import_(
+    db_path: Path, rules_files: tuple[Path, ...], dry_run: bool, paths: tuple[Path, ...]
+) -> None:
+    """Import articles: text dumps and saved web pages (.txt, .html), files or folders
+    (searched recursively).
 
-    Importing the same file twice changes nothing; a corrected version updates
-    the stored article. Bad files are reported and skipped; the others still
-    go in, and the exit status is 1 if any file failed.
+    Importing the same file twice changes nothing; a corrected version updates the stored
+    article, and so does the same page saved again (same URL). Bad files are reported and
+    skipped; the others still go in, and the exit status is 1 if any file failed. On a
+    terminal a progress bar shows the count, the rate and the time left.
 
     \b
     Example:
         webreader import --db articles.db stiri-protv-2024-11-27-putin-kazahstan.txt
-        webreader import ~/saved-articles/
+        webreader import --dry-run ~/saved-articles/
     """
+    from tqdm import tqdm
+
     try:
         rules = load_rules(*rules_files)
     except InvalidDump as exc:
         raise click.ClickException(str(exc)) from exc
-    db = _open(db_path)
+    # A dry run on a library that does not exist yet must not create it.
+    db = _open(":memory:" if dry_run and not db_path.exists() else db_path)
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    failures: list[tuple[Path, str]] = []
+    prefix = "would be " if dry_run else ""
+    for path in paths:
+        if not path.exists():
+            failures.append((path, "no such file or folder"))
+    files = list(find_files(p for p in paths if p.exists()))
+    # On stderr, and only on a terminal: stdout stays one line per file, for scripts.
+    progress = tqdm(files, unit="file", file=sys.stderr, disable=None, dynamic_ncols=True)
+    if dry_run:
+        # Every file goes through every step in one transaction, rolled back at the end, so
+        # that later files see what earlier ones would have written.
+        db.conn.execute("BEGIN")
     try:
-        for path in paths:
-            if not path.exists():
-                click.echo(f"webreader: {path}: no such file or folder", err=True)
-                counts["failed"] += 1
-        for path in find_files(p for p in paths if p.exists()):
+        for path in progress:
             result = import_file(db, path, rules)
             counts[result.status] += 1
             if result.status == "failed":
-                click.echo(f"webreader: {path}: {result.error}", err=True)
+                failures.append((path, result.error or "failed"))
+                progress.write(f"webreader: {path}: {result.error}", file=sys.stderr)
                 continue
             for warning in result.warnings:
-                click.echo(f"webreader: {path}: warning: {warning}", err=True)
+                progress.write(f"webreader: {path}: warning: {warning}", file=sys.stderr)
             teasers = f" (+{result.teasers} teasers)" if result.teasers else ""
-            click.echo(f"{result.status}: {path}: {result.title}{teasers}")
+            click.echo(f"{prefix}{result.status}: {path}: {result.title}{teasers}")
+    finally:
+        progress.close()
+        if dry_run:
+            db.conn.rollback()
+        db.close()
+    for path, reason in failures[: len(failures) - counts["failed"]]:
+        click.echo(f"webreader: {path}: {reason}", err=True)
+    counts["failed"] = len(failures)
+    click.echo(prefix + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    if failures:
+        click.echo("Failed:", err=True)
+        for path, reason in failures:
+            click.echo(f"  {path}: {reason}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "markdown"]), default="jsonl",
+    show_default=True,
+    help="jsonl: one article per line, which `webreader import` takes back; markdown: to read.",
+)  # fmt: skip
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default="-", help="File to write; - (the default) is standard output.",
+)  # fmt: skip
+def export(db_path: Path, fmt: str, output: Path) -> None:
+    """Export every article and teaser, in import order.
+
+    \b
+    Example:
+        webreader export --format jsonl -o library.jsonl
+        webreader import --db copy.db library.jsonl      # an equal library
+        webreader export --format markdown -o library.md
+    """
+    from webreader.articles import iter_articles
+    from webreader.export import export_lines
+
+    if not db_path.exists():
+        raise click.ClickException(f"no library at {db_path}")
+    db = _open(db_path)
+    try:
+        with click.open_file(str(output), "w", encoding="utf-8") as out:
+            for chunk in export_lines(iter_articles(db), fmt):
+                out.write(chunk)
     finally:
         db.close()
-    click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
-    if counts["failed"]:
-        sys.exit(1)

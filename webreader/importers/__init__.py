@@ -19,12 +19,13 @@ from sqlite_utils import Database
 from webreader import articles
 from webreader.importers.base import InvalidInput, decode_text
 from webreader.importers.htmlpage import looks_like_html, parse_html
+from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
 from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
 from webreader.sanitize import clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
 # Files a folder import picks up; a file named on the command line is read whatever its name.
-IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm"})
+IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl"})
 # Columns that make an article's content: a change in any of them is an update.
 CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
 
@@ -75,10 +76,12 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
 
 
 def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
-    """Imports one dump; a bad file gives a failed result and leaves the database as it was."""
+    """Imports one file; a bad file gives a failed result and leaves the database as it was."""
     warnings = []
     try:
         data = path.read_bytes()
+        if looks_like_jsonl(data):
+            return _import_jsonl(db, path, data)
         if looks_like_html(data):
             parsed = parse_html(data)
         else:
@@ -91,11 +94,9 @@ def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
     except OSError as exc:
         return ImportResult(path, "failed", error=exc.strerror or str(exc))
     source_path = str(path.resolve())
-    saved = articles.save_dump(
-        db,
-        finish(parsed.article, source_path),
-        [finish(teaser, source_path) for teaser in parsed.teasers],
-    )
+    article = finish(parsed.article, source_path)
+    teasers = [finish(teaser, source_path) for teaser in parsed.teasers]
+    saved = articles.save_dump(db, article, teasers)
     return ImportResult(
         path,
         saved["status"],
@@ -104,3 +105,17 @@ def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
         teasers=saved["teasers"],
         warnings=warnings + parsed.warnings,
     )
+
+
+def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
+    """An export, imported back in one transaction: all its articles, or none."""
+    rows = parse_jsonl(decode_text(data)[0])
+    counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    with db.atomic():
+        for row in rows:
+            source_path = row.pop("source_path") or str(path.resolve())
+            status, _ = articles.save_entry(db, finish(row, source_path))
+            counts[status] += 1
+    status = "imported" if counts["imported"] else "updated" if counts["updated"] else "unchanged"
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
+    return ImportResult(path, status, title=f"{len(rows)} articles ({summary})")
