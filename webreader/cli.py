@@ -10,8 +10,9 @@ import click
 
 from webreader import __version__
 from webreader.db import DEFAULT_DB, open_db
-from webreader.importers import InvalidDump, find_files, import_file
+from webreader.importers import InvalidDump, find_files, import_file, import_url
 from webreader.importers.textdump import load_rules
+from webreader.importers.web import is_url
 
 db_option = click.option(
     "--db",
@@ -110,12 +111,20 @@ def serve(db_path: Path, host: str, port: int, threads: int) -> None:
     help="A TOML file of extra boilerplate rules (see dump_rules.toml); repeatable.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--fetch-full", is_flag=True,
+    help="For feed entries that carry only a summary, fetch and extract the whole page.",
+)  # fmt: skip
+@click.argument("sources", nargs=-1, required=True)
 def import_(
-    db_path: Path, rules_files: tuple[Path, ...], dry_run: bool, paths: tuple[Path, ...]
+    db_path: Path,
+    rules_files: tuple[Path, ...],
+    dry_run: bool,
+    fetch_full: bool,
+    sources: tuple[str, ...],
 ) -> None:
-    """Import articles: text dumps and saved web pages (.txt, .html), files or folders
-    (searched recursively).
+    """Import articles from files, folders (searched recursively) and URLs: text dumps,
+    saved web pages, RSS and Atom feeds, and JSON Lines exports.
 
     Importing the same file twice changes nothing; a corrected version updates the stored
     article, and so does the same page saved again (same URL). Bad files are reported and
@@ -126,6 +135,7 @@ def import_(
     Example:
         webreader import --db articles.db stiri-protv-2024-11-27-putin-kazahstan.txt
         webreader import --dry-run ~/saved-articles/
+        webreader import https://example.org/feed.xml --fetch-full
     """
     from tqdm import tqdm
 
@@ -138,10 +148,12 @@ def import_(
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "failed": 0}
     failures: list[tuple[Path, str]] = []
     prefix = "would be " if dry_run else ""
+    urls = [s for s in sources if is_url(s)]
+    paths = [Path(s) for s in sources if not is_url(s)]
     for path in paths:
         if not path.exists():
             failures.append((path, "no such file or folder"))
-    files = list(find_files(p for p in paths if p.exists()))
+    files: list[Path | str] = [*find_files(p for p in paths if p.exists()), *urls]
     # On stderr, and only on a terminal: stdout stays one line per file, for scripts.
     progress = tqdm(files, unit="file", file=sys.stderr, disable=None, dynamic_ncols=True)
     if dry_run:
@@ -150,7 +162,10 @@ def import_(
         db.conn.execute("BEGIN")
     try:
         for path in progress:
-            result = import_file(db, path, rules)
+            if isinstance(path, str):
+                result = import_url(db, path, rules, fetch_full=fetch_full)
+            else:
+                result = import_file(db, path, rules, fetch_full=fetch_full)
             counts[result.status] += 1
             if result.status == "failed":
                 failures.append((path, result.error or "failed"))

@@ -18,23 +18,29 @@ from sqlite_utils import Database
 
 from webreader import articles
 from webreader.importers.base import InvalidInput, decode_text
+from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
 from webreader.importers.htmlpage import looks_like_html, parse_html
 from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
 from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
+from webreader.importers.web import fetch
 from webreader.sanitize import clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
 # Files a folder import picks up; a file named on the command line is read whatever its name.
-IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl"})
+IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom"})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Columns that make an article's content: a change in any of them is an update.
 CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
 
-__all__ = ["DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file"]
+__all__ = [
+    "DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file",
+    "import_url",
+]  # fmt: skip
 
 
 @dataclass
 class ImportResult:
-    path: Path
+    path: Path | str  # a file, or a URL
     status: str  # imported, updated, unchanged or failed
     article_id: int | None = None
     title: str | None = None
@@ -75,36 +81,98 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
     return row
 
 
-def import_file(db: Database, path: Path, rules: DumpRules) -> ImportResult:
+def import_file(
+    db: Database, path: Path, rules: DumpRules, *, fetch_full: bool = False
+) -> ImportResult:
     """Imports one file; a bad file gives a failed result and leaves the database as it was."""
-    warnings = []
     try:
         data = path.read_bytes()
-        if looks_like_jsonl(data):
-            return _import_jsonl(db, path, data)
-        if looks_like_html(data):
-            parsed = parse_html(data)
-        else:
+    except OSError as exc:
+        return ImportResult(path, "failed", error=exc.strerror or str(exc))
+    return _import(db, data, path, str(path.resolve()), rules, fetch_full=fetch_full)
+
+
+def import_url(
+    db: Database, url: str, rules: DumpRules, *, fetch_full: bool = False
+) -> ImportResult:
+    """Fetches a page or a feed and imports it (see webreader.importers.web for the limits)."""
+    try:
+        fetched = fetch(url)
+    except InvalidInput as exc:
+        return ImportResult(url, "failed", error=str(exc))
+    return _import(
+        db, fetched.data, url, fetched.url, rules,
+        url=fetched.url, content_type=fetched.content_type, fetch_full=fetch_full,
+    )  # fmt: skip
+
+
+def _import(
+    db: Database,
+    data: bytes,
+    origin: Path | str,
+    source_path: str,
+    rules: DumpRules,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    fetch_full: bool = False,
+) -> ImportResult:
+    """Tells the format (by the server's content type, else by the bytes) and imports."""
+    warnings = []
+    try:
+        if content_type in FEED_TYPES or looks_like_feed(data):
+            return _import_feed(db, origin, source_path, data, url, rules, fetch_full)
+        if content_type is None and looks_like_jsonl(data):
+            return _import_jsonl(db, origin, data)
+        if content_type in HTML_TYPES or (content_type is None and looks_like_html(data)):
+            parsed = parse_html(data, url=url)
+        elif content_type in (None, "text/plain"):
             text, encoding = decode_text(data)
             parsed = parse_dump(text, rules)
             if encoding:
                 warnings.append(f"not UTF-8: read as {encoding}")
+        else:
+            raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
     except InvalidInput as exc:
-        return ImportResult(path, "failed", error=str(exc))
-    except OSError as exc:
-        return ImportResult(path, "failed", error=exc.strerror or str(exc))
-    source_path = str(path.resolve())
+        return ImportResult(origin, "failed", error=str(exc))
     article = finish(parsed.article, source_path)
     teasers = [finish(teaser, source_path) for teaser in parsed.teasers]
     saved = articles.save_dump(db, article, teasers)
     return ImportResult(
-        path,
+        origin,
         saved["status"],
         article_id=saved["id"],
         title=parsed.article["title"],
         teasers=saved["teasers"],
         warnings=warnings + parsed.warnings,
     )
+
+
+def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> ImportResult:
+    """A feed's entries, in one transaction. With fetch_full, an entry that carries only a
+    summary is replaced by its page, fetched and extracted (a failure keeps the summary)."""
+    title, entries = parse_feed(data, url=url)
+    warnings = []
+    rows = []
+    for entry in entries:
+        if fetch_full and entry["kind"] == "teaser" and entry.get("url"):
+            try:
+                page = fetch(entry["url"])
+                entry = {**parse_html(page.data, url=page.url).article, "source": entry["source"]}
+            except InvalidInput as exc:
+                warnings.append(f"{entry['url']}: {exc}; kept the summary")
+        rows.append(finish(entry, entry.get("url") or source_path))
+    counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    with db.atomic():
+        for row in rows:
+            counts[articles.save_entry(db, row)[0]] += 1
+    return _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
+
+
+def _many(origin, what: str, counts: dict[str, int], warnings: list[str]) -> ImportResult:
+    status = "imported" if counts["imported"] else "updated" if counts["updated"] else "unchanged"
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
+    return ImportResult(origin, status, title=f"{what} ({summary})", warnings=warnings)
 
 
 def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
@@ -116,6 +184,4 @@ def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
             source_path = row.pop("source_path") or str(path.resolve())
             status, _ = articles.save_entry(db, finish(row, source_path))
             counts[status] += 1
-    status = "imported" if counts["imported"] else "updated" if counts["updated"] else "unchanged"
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
-    return ImportResult(path, status, title=f"{len(rows)} articles ({summary})")
+    return _many(path, f"{len(rows)} articles", counts, [])

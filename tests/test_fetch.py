@@ -1,0 +1,187 @@
+"""URLs and feeds, against a local HTTP server on 127.0.0.1 (no network): pages, feeds,
+and every way a fetch goes wrong. Each failure is a clear message and loses nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from webreader.cli import cli
+from webreader.db import open_db
+from webreader.importers import import_file, import_url
+from webreader.importers import web as fetch_module
+from webreader.importers.textdump import load_rules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGE = (FIXTURES / "pages" / "stiri-digi-energie.html").read_bytes()
+
+
+class Handler(BaseHTTPRequestHandler):
+    user_agents: ClassVar[list[str]] = []
+
+    def log_message(self, *args) -> None:  # keep the test output quiet
+        pass
+
+    def _send(self, status: int, content_type: str, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        Handler.user_agents.append(self.headers.get("User-Agent", ""))
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path == "/page.html":
+            self._send(200, "text/html; charset=utf-8", PAGE)
+        elif self.path == "/feed.xml":
+            feed = (FIXTURES / "feeds" / "rss-summaries.xml").read_text(encoding="utf-8")
+            self._send(200, "application/rss+xml", feed.replace("{base}", base).encode())
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._send(200, "text/html", PAGE)
+        elif self.path == "/huge":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()  # no Content-Length: the limit must hold while reading
+            for _ in range(64):
+                self.wfile.write(b"<p>" + b"x" * 16_000 + b"</p>")
+        elif self.path == "/loop":
+            self._send(302, "text/plain", b"", Location="/loop")
+        elif self.path == "/to-ftp":
+            self._send(302, "text/plain", b"", Location="ftp://127.0.0.1/file")
+        elif self.path == "/moved":
+            self._send(301, "text/plain", b"", Location="/page.html")
+        elif self.path == "/image.png":
+            self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+        else:
+            self._send(404, "text/html", b"<h1>Not found</h1>")
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "f.db")
+    yield database
+    database.close()
+
+
+def titles(db) -> list[str]:
+    return [row["title"] for row in db.query("SELECT title FROM articles ORDER BY id")]
+
+
+def test_a_page_url_is_fetched_and_extracted(db, server):
+    result = import_url(db, server + "/page.html", load_rules())
+    assert result.status == "imported", result.error
+    row = db["articles"].get(result.article_id)
+    assert row["title"] == "Guvernul aprobă planul pentru energie nucleară"
+    # The page's canonical URL is kept; the same story from another address updates it.
+    assert row["url"].startswith("https://stiri.example.ro/economie/")
+    assert import_url(db, server + "/moved", load_rules()).status == "unchanged"
+    assert titles(db) == ["Guvernul aprobă planul pentru energie nucleară"]
+
+
+def test_requests_carry_an_honest_user_agent(db, server):
+    import_url(db, server + "/page.html", load_rules())
+    assert Handler.user_agents[-1].startswith("webreader/")
+
+
+def test_a_feed_of_summaries_gives_teasers_with_links(db, server):
+    result = import_url(db, server + "/feed.xml", load_rules())
+    assert result.status == "imported"
+    assert "Știri Exemplu: 2 entries" in result.title
+    rows = list(db.query("SELECT kind, title, summary, url, source, published FROM articles"))
+    assert {r["kind"] for r in rows} == {"teaser"}
+    first = next(r for r in rows if r["title"].startswith("Guvernul"))
+    assert first["summary"] == "Guvernul a aprobat miercuri planul de investiții pentru Cernavodă."
+    assert first["url"] == server + "/page.html"
+    assert first["source"] == "Știri Exemplu"
+    assert first["published"] == "2024-11-26"
+
+
+def test_fetch_full_replaces_summaries_with_pages_and_keeps_what_fails(db, server):
+    result = import_url(db, server + "/feed.xml", load_rules(), fetch_full=True)
+    rows = {r["title"]: r for r in db.query("SELECT * FROM articles")}
+    full = rows["Guvernul aprobă planul pentru energie nucleară"]
+    assert full["kind"] == "article"
+    assert "Calendarul lucrărilor" in full["html"]
+    assert full["source"] == "Știri Exemplu"
+    assert rows["Pagina care lipsește"]["kind"] == "teaser"
+    assert any("404" in w and "kept the summary" in w for w in result.warnings)
+
+
+def test_a_feed_file_with_full_content_gives_sanitized_articles(db):
+    result = import_file(db, FIXTURES / "feeds" / "atom-full.xml", load_rules())
+    assert result.status == "imported", result.error
+    (row,) = db.query("SELECT * FROM articles")
+    assert row["kind"] == "article"
+    assert row["author"] == "Mihai Ionescu"
+    assert row["lang"] == "ro"
+    assert row["published"] == "2024-11-27"
+    assert "<script" not in row["html"] and "onclick" not in row["html"]
+    assert row["html"].count("<p>") == 9
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/404", "the server answered 404 Not Found"),
+        ("/loop", "more than 5 redirects"),
+        ("/to-ftp", "not http or https"),
+        ("/image.png", "not a web page, feed or text (the server sent image/png)"),
+    ],
+)
+def test_fetch_failures_are_clear_and_lose_nothing(db, server, path, reason):
+    import_url(db, server + "/page.html", load_rules())
+    before = titles(db)
+    result = import_url(db, server + path, load_rules())
+    assert result.status == "failed"
+    assert reason in result.error
+    assert titles(db) == before
+
+
+def test_a_slow_server_times_out(db, server, monkeypatch):
+    monkeypatch.setattr(fetch_module, "TIMEOUT_SECONDS", 0.5)
+    result = import_url(db, server + "/slow", load_rules())
+    assert result.status == "failed"
+    assert result.error == "no answer within 0.5 seconds"
+
+
+def test_a_huge_response_is_cut_off(db, server, monkeypatch):
+    monkeypatch.setattr(fetch_module, "MAX_BYTES", 100_000)
+    result = import_url(db, server + "/huge", load_rules())
+    assert result.status == "failed"
+    assert result.error == "larger than the 100,000 bytes limit"
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/passwd", "javascript://x"])
+def test_only_http_and_https(db, url):
+    result = import_url(db, url, load_rules())
+    assert result.status == "failed"
+    assert "only http and https" in result.error
+
+
+def test_the_cli_takes_urls_beside_files(runner, tmp_path, server, sample_path):
+    result = runner.invoke(
+        cli, ["import", "--db", str(tmp_path / "c.db"), str(sample_path), server + "/feed.xml",
+              server + "/404"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert f"imported: {server}/feed.xml: Știri Exemplu: 2 entries" in result.stdout
+    assert f"  {server}/404: the server answered 404 Not Found" in result.stderr
