@@ -30,7 +30,11 @@ def library(db_path: Path) -> list[dict]:
 @pytest.fixture
 def full_library(runner, tmp_path):
     db = tmp_path / "a.db"
-    assert runner.invoke(cli, ["import", "--db", str(db), str(FIXTURES)]).exit_code == 0
+    sources = [
+        str(FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt"),
+        str(FIXTURES / "pages"),
+    ]
+    assert runner.invoke(cli, ["import", "--db", str(db), *sources]).exit_code == 0
     database = open_db(db)
     database.execute("UPDATE articles SET starred_at = '2024-12-01T10:00:00+00:00' WHERE id = 2")
     database.execute("UPDATE articles SET read_at = '2024-12-01T09:00:00+00:00' WHERE id = 3")
