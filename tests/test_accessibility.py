@@ -46,6 +46,12 @@ def settings_panel(page: Page, url: str) -> None:
     expect(page.locator("#settings")).to_be_visible()
 
 
+def add_panel(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    page.locator(".tools button", has_text="Add").click()
+    expect(page.locator("#add")).to_be_visible()
+
+
 def phone_with_headlines_open(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url + "/")
@@ -58,6 +64,7 @@ SCREENS: dict[str, Callable[[Page, str], None]] = {
     "article-after-swap": article_after_swap,
     "help-overlay": help_overlay,
     "settings-panel": settings_panel,
+    "add-panel": add_panel,
     "phone-headlines": phone_with_headlines_open,
 }
 

@@ -185,3 +185,72 @@ def test_the_cli_takes_urls_beside_files(runner, tmp_path, server, sample_path):
     assert result.exit_code == 1
     assert f"imported: {server}/feed.xml: Știri Exemplu: 2 entries" in result.stdout
     assert f"  {server}/404: the server answered 404 Not Found" in result.stderr
+
+
+# ---- the Add form -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(tmp_path):
+    from webreader import create_app
+
+    return create_app({"DATABASE": str(tmp_path / "add.db"), "TESTING": True}).test_client()
+
+
+def csrf(client) -> str:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    return page.select_one("#add input[name=csrf_token]")["value"]
+
+
+def test_add_a_url_from_the_page(client, server):
+    response = client.post("/add", data={"url": server + "/page.html", "csrf_token": csrf(client)})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/articles/1/guvernul-aproba-planul")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Calendarul lucrărilor" in page
+
+
+def test_add_an_uploaded_file(client, sample_path):
+    import io
+
+    data = {"file": (io.BytesIO(sample_path.read_bytes()), sample_path.name),
+            "csrf_token": csrf(client)}  # fmt: skip
+    response = client.post("/add", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert "/articles/1/vladimir-putin" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ({}, "Give the address of a page or feed"),
+        ({"url": "ftp://example.org/x"}, "only http and https"),
+        ({"url": "{server}/404"}, "the server answered 404"),
+    ],
+)
+def test_add_refuses_bad_input_with_a_clear_page(client, server, form, reason):
+    form = {k: v.replace("{server}", server) for k, v in form.items()}
+    response = client.post("/add", data={**form, "csrf_token": csrf(client)})
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    assert "No articles yet" in client.get("/").get_data(as_text=True)
+
+
+def test_add_needs_a_csrf_token(client, server):
+    response = client.post("/add", data={"url": server + "/page.html"})
+    assert response.status_code == 400
+    assert "No articles yet" in client.get("/").get_data(as_text=True)
+
+
+def test_an_upload_over_the_size_limit_is_413(client):
+    import io
+
+    assert client.application.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    # A smaller limit for the test: a 10 MB body would be spooled to a temporary file.
+    client.application.config["MAX_CONTENT_LENGTH"] = 50_000
+    data = {"file": (io.BytesIO(b"x" * 60_000), "big.txt"), "csrf_token": "x"}
+    response = client.post("/add", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "413" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ preferences and positions."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -362,3 +363,26 @@ def test_search_as_you_type_and_open_a_highlighted_result(page: Page, live_serve
     search_box.fill("")
     search_box.press("Enter")
     expect(results).to_have_count(10)
+
+
+# ---- adding ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_add_a_saved_page_from_the_browser(browser, fresh_server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(fresh_server.url + "/")
+    page.locator(".tools button", has_text="Add").click()
+    panel = page.locator("#add")
+    expect(panel).to_be_visible()
+    panel.locator("#add-file").set_input_files(
+        str(Path(__file__).parent / "fixtures" / "pages" / "stiri-digi-energie.html")
+    )
+    panel.locator("button", has_text="Add").click()
+    expect(page.locator("#article h1")).to_have_text(
+        "Guvernul aprobă planul pentru energie nucleară"
+    )
+    expect(page).to_have_url(re.compile(r"/articles/\d+/guvernul-aproba-planul"))
+    expect(page.locator("#headlines a.headline")).to_have_count(11)
+    context.close()

@@ -211,7 +211,7 @@ def test_empty_library_says_how_to_import(tmp_path):
     assert response.status_code == 200
     assert path.exists()
     assert page.select("#headlines a") == []
-    assert "webreader import --db empty.db" in page.select_one(".empty-state").get_text()
+    assert "webreader import --db empty.db SOURCE" in page.select_one(".empty-state").get_text()
 
 
 def test_page_loads_only_local_scripts_and_styles(client):

@@ -35,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE=os.environ.get("WEBREADER_DB", db.DEFAULT_DB),
         SESSION_COOKIE_SAMESITE="Lax",
+        # Uploads through the Add form; a larger request gets 413.
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         # The token is tied to the session cookie, so it lives as long as the browser session.
         WTF_CSRF_TIME_LIMIT=None,
     )

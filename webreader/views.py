@@ -27,7 +27,7 @@ from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, preferences, search
+from webreader import articles, importers, preferences, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -431,6 +431,32 @@ def settings() -> Response:
         secure=request.is_secure,
     )
     return response
+
+
+@bp.post("/add")
+def add() -> Response:
+    """The Add form: a URL or a file, imported like `webreader import` would, then shown."""
+    db = get_db()
+    url = (request.form.get("url") or "").strip()
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        result = importers.import_upload(db, upload.filename, upload.read(), _rules())
+    elif url:
+        result = importers.import_url(db, url, _rules())
+    else:
+        abort(400, description="Give the address of a page or feed, or choose a file to add.")
+    if result.status == "failed":
+        abort(400, description=f"Could not add {result.path}: {result.error}.")
+    if result.article_id is None:  # a feed or an export: many articles, show the newest
+        return redirect(url_for("reader.index"), code=303)
+    return redirect(article_url(articles.get_headline(db, result.article_id)), code=303)
+
+
+def _rules():
+    from webreader.importers.textdump import load_rules
+
+    extra = current_app.config.get("RULES")
+    return load_rules(*([Path(extra)] if extra else []))
 
 
 @bp.after_app_request

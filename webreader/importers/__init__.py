@@ -34,7 +34,7 @@ CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "a
 
 __all__ = [
     "DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file",
-    "import_url",
+    "import_upload", "import_url",
 ]  # fmt: skip
 
 
@@ -104,6 +104,11 @@ def import_url(
         db, fetched.data, url, fetched.url, rules,
         url=fetched.url, content_type=fetched.content_type, fetch_full=fetch_full,
     )  # fmt: skip
+
+
+def import_upload(db: Database, name: str, data: bytes, rules: DumpRules) -> ImportResult:
+    """A file sent through the page's Add form."""
+    return _import(db, data, name, f"upload:{name}", rules)
 
 
 def _import(
