@@ -19,6 +19,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_read_state_and_settings",
         "add_stemmed_search_paging_and_generation",
         "add_author_url_and_image",
+        "add_learned_boilerplate",
     ]
     assert migrations.pending(db) == []
 

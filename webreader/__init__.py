@@ -25,7 +25,7 @@ def _asset_dir(name: str) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application: defaults, then WEBREADER_* environment variables, then test_config."""
-    from webreader import db, views
+    from webreader import boilerplate, db, views
 
     app = Flask(
         __name__,
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         # Uploads through the Add form; a larger request gets 413.
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        BOILERPLATE_THRESHOLD=boilerplate.DEFAULT_THRESHOLD,
         # The token is tied to the session cookie, so it lives as long as the browser session.
         WTF_CSRF_TIME_LIMIT=None,
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from webreader.boilerplate import fingerprints
+
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
 
@@ -257,13 +259,47 @@ def _find_by_title(db: Database, key: str) -> Article | None:
     return next(iter(rows), None)
 
 
+def _count_paragraphs(db: Database, row: Article | None, delta: int) -> None:
+    """Adds (or takes back) an article's paragraphs to its source's counts."""
+    if row is None or row["kind"] != "article" or not row.get("source"):
+        return
+    for print_ in fingerprints(row["html"]):
+        db.execute(
+            "INSERT INTO paragraph_counts (source, fingerprint, articles) VALUES (?, ?, ?) "
+            "ON CONFLICT (source, fingerprint) DO UPDATE SET articles = articles + ?",
+            [row["source"], print_, max(delta, 0), delta],
+        )
+
+
+def list_common_paragraphs(
+    db: Database, source: str | None, prints: set[str], threshold: int
+) -> set[str]:
+    """Which of these paragraph prints stand in at least `threshold` articles of source."""
+    if not source or not prints or threshold <= 0:
+        return set()
+    marks = ", ".join("?" * len(prints))
+    sql = (
+        "SELECT fingerprint FROM paragraph_counts WHERE source = ? AND articles >= ? "
+        f"AND fingerprint IN ({marks})"
+    )
+    return {row[0] for row in db.execute(sql, [source, threshold, *prints])}
+
+
+def set_boilerplate_kept(db: Database, article_id: int, kept: bool) -> None:
+    with db.atomic():
+        db.execute("UPDATE articles SET boilerplate_kept = ? WHERE id = ?", [int(kept), article_id])
+
+
 def _save(db: Database, row: Article, existing: Article | None) -> tuple[str, int]:
     if existing is None:
         now = _now()
         table = db["articles"].insert({**row, "imported_at": now, "updated_at": now})
+        _count_paragraphs(db, row, +1)
         return "imported", table.last_pk
     if existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]:
         return "unchanged", existing["id"]
+    _count_paragraphs(db, existing, -1)
+    _count_paragraphs(db, row, +1)
     db["articles"].update(existing["id"], {**row, "updated_at": _now()})
     status = "imported" if existing["kind"] == "teaser" and row["kind"] == "article" else "updated"
     return status, existing["id"]

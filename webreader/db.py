@@ -125,6 +125,29 @@ def add_author_url_and_image(db: sqlite_utils.Database) -> None:
     db["articles"].create_index(["url"])
 
 
+@migrations()
+def add_learned_boilerplate(db: sqlite_utils.Database) -> None:
+    """How many articles of each source hold each paragraph (boilerplate.py), and a flag
+    for articles whose reader put the set-aside paragraphs back."""
+    from webreader.boilerplate import fingerprints
+
+    db["paragraph_counts"].create(
+        {"source": str, "fingerprint": str, "articles": int},
+        pk=("source", "fingerprint"),
+        not_null={"source", "fingerprint", "articles"},
+    )
+    db["articles"].add_column("boilerplate_kept", int, not_null_default=0)
+    counts: dict[tuple[str, str], int] = {}
+    for row in db.query(
+        "SELECT source, html FROM articles WHERE kind = 'article' AND source IS NOT NULL"
+    ):
+        for print_ in fingerprints(row["html"]):
+            counts[(row["source"], print_)] = counts.get((row["source"], print_), 0) + 1
+    db["paragraph_counts"].insert_all(
+        {"source": s, "fingerprint": f, "articles": n} for (s, f), n in counts.items()
+    )
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)

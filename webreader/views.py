@@ -27,7 +27,7 @@ from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, importers, preferences, search
+from webreader import articles, boilerplate, importers, preferences, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -293,10 +293,21 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
     def details() -> dict[str, Any]:
         article = articles.get_article(db, article_id)
         words = count_words(article["text"])
+        common = articles.list_common_paragraphs(
+            db,
+            article["source"],
+            boilerplate.fingerprints(article["html"]),
+            current_app.config["BOILERPLATE_THRESHOLD"],
+        )
+        body, set_aside = boilerplate.split(article["html"], common)
+        if article["boilerplate_kept"]:
+            body = article["html"]
+        query = current_query()
         return {
             "article": article,
             "title": article["title"],
-            "body": search.highlight_html(article["html"], current_query(), article["lang"]),
+            "body": search.highlight_html(body, query, article["lang"]),
+            "set_aside": [search.highlight_html(p, query, article["lang"]) for p in set_aside],
             "word_count": words,
             "reading_minutes": reading_minutes(words),
             "neighbours": articles.get_neighbours(db, article, current_filters()),
@@ -398,6 +409,15 @@ def mark_read(article_id: int) -> Response:
     read = _form_flag("read")
     articles.set_read(get_db(), _get_or_404(article_id)["id"], read)
     return _after_change(article_id, **({} if read else {"keep_unread": 1}))
+
+
+@bp.post("/articles/<int:article_id>/boilerplate")
+def keep_boilerplate(article_id: int) -> Response:
+    """Puts the paragraphs set aside as boilerplate back into one article (or sets them
+    aside again)."""
+    kept = _form_flag("kept")
+    articles.set_boilerplate_kept(get_db(), _get_or_404(article_id)["id"], kept)
+    return _after_change(article_id)
 
 
 @bp.post("/articles/<int:article_id>/star")

@@ -1,0 +1,89 @@
+"""Boilerplate learned from repetition: a paragraph found in many articles of one source
+(ads, calls to action, "read also" blocks) is not article text, even when no rule names it.
+
+Counts are kept per source and paragraph fingerprint as articles are saved; the body is
+split when an article is shown, so a paragraph that becomes common later leaves earlier
+articles too. The reader sees what was set aside and can put it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html.parser import HTMLParser
+
+from webreader.text import normalize_spelling
+
+# A paragraph in at least this many articles of the same source is boilerplate
+# (WEBREADER_BOILERPLATE_THRESHOLD; 0 turns the learning off).
+DEFAULT_THRESHOLD = 5
+MIN_WORDS = 2
+
+
+class _Blocks(HTMLParser):
+    """Top-level elements of sanitized HTML, as (start, end) offsets and their text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html = html
+        self.line_starts = [0]
+        for line in html.splitlines(keepends=True):
+            self.line_starts.append(self.line_starts[-1] + len(line))
+        self.depth = 0
+        self.blocks: list[tuple[int, int, str]] = []
+        self._start = 0
+        self._text: list[str] = []
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in ("br", "hr", "img"):
+            return
+        if self.depth == 0:
+            self._start = self._offset()
+            self._text = []
+        self.depth += 1
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("br", "hr", "img"):
+            return
+        self.depth -= 1
+        if self.depth == 0:
+            end = self.html.index(">", self._offset()) + 1
+            self.blocks.append((self._start, end, "".join(self._text)))
+
+    def handle_data(self, data) -> None:
+        if self.depth:
+            self._text.append(data)
+
+
+def blocks(html: str) -> list[tuple[int, int, str]]:
+    parser = _Blocks(html)
+    parser.feed(html)
+    parser.close()
+    return parser.blocks
+
+
+def fingerprint(text: str) -> str | None:
+    """The same paragraph, however it is spaced, quoted or spelled (ş or ș), has one print."""
+    normalized = normalize_spelling(text).casefold()
+    if len(normalized.split()) < MIN_WORDS:
+        return None
+    return hashlib.sha1(normalized.encode()).hexdigest()[:16]
+
+
+def fingerprints(html: str) -> set[str]:
+    return {p for _, _, text in blocks(html) if (p := fingerprint(text))}
+
+
+def split(html: str, common: set[str]) -> tuple[str, list[str]]:
+    """The body without its common paragraphs, and those paragraphs (as HTML)."""
+    kept, removed, last = [], [], 0
+    for start, end, text in blocks(html):
+        if fingerprint(text) in common:
+            kept.append(html[last:start])
+            removed.append(html[start:end])
+            last = end
+    kept.append(html[last:])
+    return "".join(kept), removed
