@@ -125,7 +125,11 @@ def make_library(folder: Path, extra_articles: int = 0) -> Path:
         day = 28 - n % 28
         dump.write_text(
             f"Articolul generat numărul {n}\n📅 2024-10-{day:02}\n\n"
-            + "Un paragraf despre o știre oarecare, scris ca să umple pagina. " * 12
+            # Each article its own words: near-identical texts would be one story.
+            + " ".join(
+                f"Fraza {n}-{i} despre știrea {n * 13 + i}, scrisă ca să umple pagina."
+                for i in range(12)
+            )
             + "\n",
             encoding="utf-8",
         )

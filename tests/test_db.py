@@ -20,6 +20,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_stemmed_search_paging_and_generation",
         "add_author_url_and_image",
         "add_learned_boilerplate",
+        "add_duplicate_signatures",
     ]
     assert migrations.pending(db) == []
 

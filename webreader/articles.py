@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from webreader import duplicates
 from webreader.boilerplate import fingerprints
 
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
@@ -248,7 +249,44 @@ def _find_article_match(db: Database, article: Article) -> Article | None:
         )
         if rows:
             return rows[0]
-    return _find_by_title(db, article["title_key"])
+    return _find_by_title(db, article["title_key"]) or _find_near_duplicate(db, article)
+
+
+def _find_near_duplicate(db: Database, article: Article) -> Article | None:
+    """A stored article with near-identical text (duplicates.py), if there is one."""
+    values = duplicates.signature(article.get("text"))
+    if values is None:
+        return None
+    conditions = " OR ".join("(band = ? AND bucket = ?)" for _ in range(duplicates.BANDS))
+    params = [x for pair in enumerate(duplicates.bands(values)) for x in pair]
+    candidates = db.execute(
+        "SELECT DISTINCT s.article_id, s.signature FROM article_bands b "
+        f"JOIN article_signatures s ON s.article_id = b.article_id WHERE {conditions}",
+        params,
+    ).fetchall()
+    best = max(
+        candidates,
+        key=lambda c: duplicates.similarity(values, duplicates.from_blob(c[1])),
+        default=None,
+    )
+    if best and duplicates.similarity(values, duplicates.from_blob(best[1])) >= duplicates.SIMILAR:
+        return get_article(db, best[0])
+    return None
+
+
+def _store_signature(db: Database, article_id: int, row: Article) -> None:
+    db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
+    db.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
+    values = duplicates.signature(row.get("text")) if row["kind"] == "article" else None
+    if values is None:
+        return
+    db.execute(
+        "INSERT INTO article_signatures VALUES (?, ?)", [article_id, duplicates.to_blob(values)]
+    )
+    db.conn.executemany(
+        "INSERT INTO article_bands VALUES (?, ?, ?)",
+        [(b, bucket, article_id) for b, bucket in enumerate(duplicates.bands(values))],
+    )
 
 
 def _find_by_title(db: Database, key: str) -> Article | None:
@@ -295,12 +333,14 @@ def _save(db: Database, row: Article, existing: Article | None) -> tuple[str, in
         now = _now()
         table = db["articles"].insert({**row, "imported_at": now, "updated_at": now})
         _count_paragraphs(db, row, +1)
+        _store_signature(db, table.last_pk, row)
         return "imported", table.last_pk
     if existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]:
         return "unchanged", existing["id"]
     _count_paragraphs(db, existing, -1)
     _count_paragraphs(db, row, +1)
     db["articles"].update(existing["id"], {**row, "updated_at": _now()})
+    _store_signature(db, existing["id"], row)
     status = "imported" if existing["kind"] == "teaser" and row["kind"] == "article" else "updated"
     return status, existing["id"]
 

@@ -148,6 +148,31 @@ def add_learned_boilerplate(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_duplicate_signatures(db: sqlite_utils.Database) -> None:
+    """MinHash signatures and their bands (duplicates.py), to find the same story again."""
+    from webreader.duplicates import bands, signature, to_blob
+
+    db.execute(
+        "CREATE TABLE article_signatures (article_id INTEGER PRIMARY KEY "
+        "REFERENCES articles(id) ON DELETE CASCADE, signature BLOB NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE article_bands (band INTEGER NOT NULL, bucket TEXT NOT NULL, "
+        "article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE)"
+    )
+    db.execute("CREATE INDEX idx_article_bands ON article_bands (band, bucket)")
+    db.execute("CREATE INDEX idx_article_bands_article ON article_bands (article_id)")
+    for row in db.query("SELECT id, text FROM articles WHERE kind = 'article'"):
+        values = signature(row["text"])
+        if values is not None:
+            db.execute("INSERT INTO article_signatures VALUES (?, ?)", [row["id"], to_blob(values)])
+            db.conn.executemany(
+                "INSERT INTO article_bands VALUES (?, ?, ?)",
+                [(b, bucket, row["id"]) for b, bucket in enumerate(bands(values))],
+            )
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)

@@ -1,0 +1,57 @@
+"""The same story from another file or address updates one article instead of adding one."""
+
+from __future__ import annotations
+
+from webreader.db import open_db
+from webreader.importers import import_file
+from webreader.importers.textdump import load_rules
+
+STORY = " ".join(
+    f"Propoziția {i} a articolului spune ceva despre energie, Kazahstan și uraniu, iar "
+    f"autorul adaugă detalii noi în fiecare rând."
+    for i in range(12)
+)
+OTHER = " ".join(
+    f"Rândul {i} povestește despre meciul de fotbal de aseară, golurile marcate și "
+    f"reacțiile antrenorilor după fluierul final."
+    for i in range(12)
+)
+
+
+def dump(tmp_path, name: str, title: str, body: str):
+    path = tmp_path / name
+    path.write_text(f"{title}\n📅 2024-11-27\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_near_identical_text_under_another_title_updates_one_article(tmp_path):
+    db = open_db(tmp_path / "d.db")
+    first = import_file(db, dump(tmp_path, "a.txt", "Uraniul din Kazahstan", STORY), load_rules())
+    # Another site's copy: another title, a word changed, a sentence added.
+    copy = STORY.replace("autorul adaugă", "autorul pune", 1) + " Actualizare: ministerul confirmă."
+    second = import_file(
+        db, dump(tmp_path, "b.txt", "Kazahstan: uraniu pentru Europa", copy), load_rules()
+    )
+    assert first.status == "imported"
+    assert second.status == "updated"
+    assert second.article_id == first.article_id
+    assert db["articles"].count == 1
+    assert "ministerul confirmă" in db["articles"].get(first.article_id)["text"]
+
+
+def test_a_different_story_is_a_new_article(tmp_path):
+    db = open_db(tmp_path / "d.db")
+    import_file(db, dump(tmp_path, "a.txt", "Uraniul din Kazahstan", STORY), load_rules())
+    other = import_file(db, dump(tmp_path, "c.txt", "Fotbal", OTHER), load_rules())
+    assert other.status == "imported"
+    assert db["articles"].count == 2
+
+
+def test_short_texts_are_not_called_duplicates(tmp_path):
+    db = open_db(tmp_path / "d.db")
+    import_file(db, dump(tmp_path, "a.txt", "Scurt unu", "Vremea de mâine: ploi."), load_rules())
+    second = import_file(
+        db, dump(tmp_path, "b.txt", "Scurt doi", "Vremea de mâine: ploi."), load_rules()
+    )
+    assert second.status == "imported"
+    assert db["articles"].count == 2
