@@ -139,3 +139,11 @@ def test_an_html_file_shows_author_and_a_link_to_the_original(tmp_path):
     original = page.select_one(".article-meta a.original")
     assert original["href"].startswith("https://stiri.example.ro/economie/")
     assert original["rel"] == ["noopener", "noreferrer", "nofollow"]
+
+
+def test_a_wrong_declared_charset_is_detected():
+    data = (PAGES / "scoli-brasov-iso-8859-2.html").read_bytes()
+    lying = data.replace(b"charset=iso-8859-2", b"charset=utf-8")
+    article = parse_html(lying).article
+    assert article["title"] == "Şcolile din Braşov închise din cauza gripei"
+    assert "Părinţii sunt sfătuiţi" in article["html"]
