@@ -65,7 +65,9 @@ class Server:
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            # The access log goes to stderr, a line a request: unread, a pipe would fill up
+            # and stall the server.
+            stderr=subprocess.DEVNULL,
             text=True,
         )
         assert self.process.stdout is not None

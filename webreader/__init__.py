@@ -25,7 +25,7 @@ def _asset_dir(name: str) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application: defaults, then WEBREADER_* environment variables, then test_config."""
-    from webreader import boilerplate, db, views
+    from webreader import access_log, boilerplate, db, security, views
 
     app = Flask(
         __name__,
@@ -49,5 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Htmx(app)
     db.init_app(app)  # also provides SECRET_KEY when none is configured
     csrf.init_app(app)
+    security.init_app(app)
+    access_log.init_app(app)
     app.register_blueprint(views.bp)
     return app

@@ -80,9 +80,11 @@ def serve(db_path: Path, host: str, port: int, threads: int) -> None:
     from waitress.server import create_server
 
     from webreader import create_app
+    from webreader.access_log import log_to_stderr
 
     _open(db_path).close()
     app = create_app({"DATABASE": str(db_path)})
+    log_to_stderr()
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="webreader")
     except OSError as exc:
@@ -224,3 +226,45 @@ def export(db_path: Path, fmt: str, output: Path) -> None:
                 out.write(chunk)
     finally:
         db.close()
+
+
+@cli.command()
+@db_option
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+def backup(db_path: Path, force: bool, dest: Path) -> None:
+    """Copy the library to DEST with SQLite's online backup API: safe while the server runs
+    and imports write, and the copy is checked before it takes DEST's name.
+
+    To restore, stop the server and put the copy in place of the library (see README.md),
+    or serve the copy directly.
+
+    \b
+    Example:
+        webreader backup --db articles.db backups/articles-2024-11-28.db
+    """
+    import sqlite3
+
+    if not db_path.exists():
+        raise click.ClickException(f"no library at {db_path}")
+    if dest.exists() and not force:
+        raise click.ClickException(f"{dest} exists; use --force to replace it")
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        source = sqlite3.connect(db_path)
+        target = sqlite3.connect(partial)
+        with target:
+            source.backup(target)
+        source.close()
+        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+        articles = target.execute("SELECT count(*) FROM articles").fetchone()[0]
+        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        target.close()
+        if check != "ok":
+            raise click.ClickException(f"the copy failed its integrity check: {check}")
+        partial.replace(dest)
+    except (sqlite3.Error, OSError) as exc:
+        raise click.ClickException(f"backup failed: {exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(f"backed up {articles} articles and teasers from {db_path} to {dest}")

@@ -453,6 +453,16 @@ def settings() -> Response:
     return response
 
 
+@bp.get("/healthz")
+def healthz() -> Response:
+    """For load balancers and monitors: 200 when the database answers, else 503."""
+    try:
+        get_db().execute("SELECT count(*) FROM library_state").fetchone()
+    except Exception:  # any database failure is "unhealthy", never a stack trace
+        return make_response({"status": "unavailable", "database": "error"}, 503)
+    return make_response({"status": "ok"}, 200)
+
+
 @bp.post("/add")
 def add() -> Response:
     """The Add form: a URL or a file, imported like `webreader import` would, then shown."""
