@@ -52,8 +52,11 @@ SEARCH_WORDS = [
 
 class Server:
     def __init__(self, command: list[str], *, url_pattern: str = LOOPBACK_URL) -> None:
+        # stdout for the URL; stderr (webreader's access log) to a file, which costs the
+        # server less than a pipe someone must drain.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+            command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT
         )
         deadline = time.monotonic() + 60
         self.url = None
@@ -64,7 +67,7 @@ class Server:
                 self.url = match.group(0)
             elif (not line and self.process.poll() is not None) or time.monotonic() > deadline:
                 raise RuntimeError(f"{command[:3]} did not start")
-        # Drain its output so that it never blocks on a full pipe.
+        # Drain what else it prints so that it never blocks on a full pipe.
         subprocess.Popen(["cat"], stdin=self.process.stdout, stdout=subprocess.DEVNULL)
         for _ in range(200):
             try:
@@ -85,6 +88,7 @@ class Server:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 def free_port() -> int:

@@ -8,10 +8,10 @@ at least SIMILAR of their values is the same story.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
-from datasketch import MinHash
 
 from webreader.search import WORD, fold
 
@@ -23,6 +23,16 @@ SHINGLE_WORDS = 4
 MIN_WORDS = 40  # shorter texts (teasers, briefs) are too short to call duplicates
 
 
+@functools.cache
+def _permutations():
+    # datasketch is imported on first use: the server only needs it when something is saved.
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=NUM_PERM, seed=1)
+    return MinHash, template.permutations, template.scheme
+
+
+@functools.lru_cache(maxsize=16)  # matching, then storing, signs the same text twice
 def signature(text: str | None) -> np.ndarray | None:
     words = WORD.findall(fold(text or ""))
     if len(words) < MIN_WORDS:
@@ -31,7 +41,8 @@ def signature(text: str | None) -> np.ndarray | None:
         " ".join(words[i : i + SHINGLE_WORDS]).encode()
         for i in range(len(words) - SHINGLE_WORDS + 1)
     }
-    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash_class, permutations, scheme = _permutations()
+    minhash = minhash_class(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint64)
 

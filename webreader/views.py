@@ -27,7 +27,7 @@ from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, boilerplate, importers, preferences, search
+from webreader import articles, boilerplate, preferences, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -466,6 +466,8 @@ def healthz() -> Response:
 @bp.post("/add")
 def add() -> Response:
     """The Add form: a URL or a file, imported like `webreader import` would, then shown."""
+    from webreader import importers  # extractors and fetching: loaded when first needed
+
     db = get_db()
     url = (request.form.get("url") or "").strip()
     upload = request.files.get("file")
