@@ -51,12 +51,18 @@ SEARCH_WORDS = [
 
 
 class Server:
-    def __init__(self, command: list[str], *, url_pattern: str = LOOPBACK_URL) -> None:
+    def __init__(
+        self, command: list[str], *, url_pattern: str = LOOPBACK_URL, url_on_stderr: bool = False
+    ) -> None:
         # stdout for the URL; stderr (webreader's access log) to a file, which costs the
         # server less than a pipe someone must drain.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if url_on_stderr else self.log,
+            text=True,
+            cwd=ROOT,
         )
         deadline = time.monotonic() + 60
         self.url = None
@@ -304,6 +310,7 @@ def main(argv: list[str] | None = None) -> None:
                 [sys.executable, "-m", "datasette", "serve", str(db_path), "--port", str(port),
                  "--setting", "num_sql_threads", str(THREADS)],
                 url_pattern=rf"http://127\.0\.0\.1:{port}",
+                url_on_stderr=True,  # uvicorn announces itself there
             )  # fmt: skip
             try:
                 name = db_path.stem
