@@ -20,6 +20,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    session,
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
@@ -222,6 +223,16 @@ def _cached(name: str, compute) -> Any:
     return _listing_cache().get_or_render(key, compute)
 
 
+def session_csrf_token() -> str:
+    """The session's signed CSRF token, made once and kept in the session: Flask-WTF signs a
+    new one (with the current second) each request, which would make every page differ from
+    the last and defeat ETags. Tokens do not expire (WTF_CSRF_TIME_LIMIT is None)."""
+    token = session.get("webreader_csrf")
+    if token is None:
+        token = session["webreader_csrf"] = generate_csrf()
+    return token
+
+
 def page_or_fragment(
     fragment: str,
     *,
@@ -274,7 +285,7 @@ def page_or_fragment(
     else:
         body = render()
     if not fragment_only and CSRF_PLACEHOLDER in body:
-        body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
+        body = body.replace(CSRF_PLACEHOLDER, session_csrf_token())
     response = make_response(body, status)
     response.vary.update(VARY)
     return response
