@@ -51,6 +51,7 @@ def main(out: Path = OUT) -> None:
         server = subprocess.Popen(
             [sys.executable, "-m", "webreader", "serve", "--db", str(db), "--port", "0"],
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the access log
             text=True,
         )
         try:

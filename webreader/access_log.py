@@ -27,7 +27,8 @@ def _log(response: Response) -> Response:
                 "method": request.method,
                 "path": request.full_path if request.query_string else request.path,
                 "status": response.status_code,
-                "bytes": response.calculate_content_length(),
+                # Static files are streamed: their length is in the header, not the body.
+                "bytes": response.calculate_content_length() or response.content_length,
                 "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
                 "htmx": request.headers.get("HX-Request") == "true",
             },
