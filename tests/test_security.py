@@ -72,3 +72,22 @@ def test_the_page_runs_under_its_policy_in_a_browser(page: Page, live_server):
     assert violations == []
     assert CONTENT_SECURITY_POLICY in (page.request.get(live_server.url + "/").headers.get(
         "content-security-policy") or "")  # fmt: skip
+
+
+def test_static_files_carry_a_content_hash_and_are_cached_for_a_year(client):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    urls = [s["src"] for s in page.find_all("script")] + [
+        link["href"] for link in page.find_all("link", rel=["stylesheet", "icon"])
+    ]
+    assert len(urls) == 4
+    for url in urls:
+        assert re.fullmatch(r"/static/[\w.\-]+\?v=[0-9a-f]{16}", url), url
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        response.close()
+    # An old or missing hash is not promised to last.
+    stale = client.get(urls[0].split("?")[0] + "?v=0000000000000000")
+    assert "immutable" not in stale.headers.get("Cache-Control", "")
+    stale.close()

@@ -25,7 +25,7 @@ def _asset_dir(name: str) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application: defaults, then WEBREADER_* environment variables, then test_config."""
-    from webreader import access_log, boilerplate, db, security, views
+    from webreader import access_log, assets, boilerplate, db, security, views
 
     app = Flask(
         __name__,
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)  # also provides SECRET_KEY when none is configured
     csrf.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(views.bp)
     return app
