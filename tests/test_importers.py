@@ -62,7 +62,7 @@ def test_a_corrected_version_updates_the_article(db, tmp_path, sample_path):
     result = import_file(db, copy, load_rules())
     assert result.status == "updated"
     assert result.article_id == first.article_id
-    assert articles.count_articles(db) == 10
+    assert db["articles"].count == 10
     stored = articles.get_article(db, result.article_id)
     assert "42% din uraniul" in stored["text"]
     assert "43% din uraniul" not in stored["html"]
@@ -88,7 +88,7 @@ def test_a_full_article_replaces_its_teaser(db, tmp_path):
     result = import_file(db, dump, load_rules())
     assert result.status == "imported"
     assert result.article_id == teaser["id"]
-    assert articles.count_articles(db) == 10
+    assert db["articles"].count == 10
     stored = articles.get_article(db, teaser["id"])
     assert stored["kind"] == "article"
     assert stored["text"] == "O explozie a zguduit blocul."
@@ -121,7 +121,7 @@ def test_a_failing_write_leaves_nothing_half_written(tmp_path, sample_path, monk
     monkeypatch.setattr(articles, "_save", failing_save)
     with pytest.raises(RuntimeError):
         import_file(db, sample_path, load_rules())
-    assert articles.count_articles(db) == 0
+    assert db["articles"].count == 0
     assert db.execute("SELECT count(*) FROM articles_search").fetchone()[0] == 0
 
 

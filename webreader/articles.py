@@ -226,10 +226,6 @@ def set_starred(db: Database, article_id: int, starred: bool) -> None:
         )
 
 
-def count_articles(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM articles").fetchone()[0]
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
