@@ -25,7 +25,16 @@ def _asset_dir(name: str) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application: defaults, then WEBREADER_* environment variables, then test_config."""
-    from webreader import access_log, assets, boilerplate, db, security, views
+    from webreader import (
+        access_log,
+        assets,
+        boilerplate,
+        db,
+        response_cache,
+        security,
+        sessions,
+        views,
+    )
 
     app = Flask(
         __name__,
@@ -47,10 +56,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["DATABASE"] = str(Path(app.config["DATABASE"]).resolve())
 
     Htmx(app)
+    sessions.init_app(app)
     db.init_app(app)  # also provides SECRET_KEY when none is configured
     csrf.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    access_log.init_app(app)
     app.register_blueprint(views.bp)
+    app.wsgi_app = access_log.AccessLog(  # type: ignore[method-assign]
+        response_cache.ResponseCache(app.wsgi_app, app.config["DATABASE"])
+    )
     return app

@@ -205,7 +205,11 @@ def get_db() -> sqlite_utils.Database:
     waitress answers requests from a fixed set of threads; a connection per thread saves
     opening one per request, and SQLite connections must not be shared between threads.
     """
-    path = current_app.config["DATABASE"]
+    return thread_connection(current_app.config["DATABASE"])
+
+
+def thread_connection(path: str) -> sqlite_utils.Database:
+    """get_db() outside a request (the response cache asks before Flask is involved)."""
     connections = _local.__dict__.setdefault("connections", {})
     db = connections.get(path)
     if db is None:

@@ -30,8 +30,9 @@ HEADERS = {
 
 
 def _add_headers(response: Response) -> Response:
+    # No view sets these: add() appends without the lookups setdefault() makes.
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        response.headers.add(name, value)
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, boilerplate, preferences, search
+from webreader import articles, boilerplate, preferences, response_cache, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -40,7 +41,9 @@ VARY = ("HX-Request", "HX-History-Restore-Request")
 # URL parameters that say what the sidebar lists; links keep them.
 LISTING_PARAMS = ("q", "show", "source", "from", "to")
 LISTING_CACHE_SIZE = 256
-PAGE_CACHE_SIZE = 512  # pages are ~50 KB and fragments ~10 KB: at most ~25 MB
+# Pages are ~50 KB and fragments ~10 KB: a reader's working set, within ~32 MB.
+PAGE_CACHE_SIZE = 4096
+PAGE_CACHE_CHARS = 12 * 1024 * 1024
 
 
 # ---- what the request asks for ----------------------------------------------------------
@@ -125,24 +128,35 @@ def _load_preferences() -> None:
 class _RenderCache:
     """Rendered HTML keyed on the library's generation and what the request asked for:
     a repeated page costs a dictionary lookup, not queries and templates. Any write to
-    articles (a read mark too) changes the generation, so nothing stale is served."""
+    articles (a read mark too) changes the generation, so nothing stale is served.
+    Bounded by entries and, for HTML, by characters kept."""
 
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[tuple, str] = OrderedDict()
+    def __init__(self, size: int, max_chars: int | None = None) -> None:
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._size = size
+        self._max_chars = max_chars
+        self._chars = 0
         self._lock = Lock()
 
-    def get_or_render(self, key: tuple, render) -> str:
+    def get_or_render(self, key: tuple, render: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        html = render()
+        value = render()
         with self._lock:
-            self._items[key] = html
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return html
+            if key not in self._items:
+                self._items[key] = value
+                self._chars += _chars(value)
+            while len(self._items) > self._size or (
+                self._max_chars is not None and self._chars > self._max_chars
+            ):
+                self._chars -= _chars(self._items.popitem(last=False)[1])
+        return value
+
+
+def _chars(value: Any) -> int:
+    return len(value[0]) if isinstance(value, tuple) and isinstance(value[0], str) else 0
 
 
 def _listing_cache() -> _RenderCache:
@@ -152,7 +166,9 @@ def _listing_cache() -> _RenderCache:
 
 
 def _page_cache() -> _RenderCache:
-    return current_app.extensions.setdefault("webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE))
+    return current_app.extensions.setdefault(
+        "webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE, PAGE_CACHE_CHARS)
+    )
 
 
 # Cached pages hold this in place of the CSRF token, which is the session's own.
@@ -281,14 +297,28 @@ def page_or_fragment(
             fragment_only,
             tuple(sorted(g.prefs.items())),
         )
-        body = _page_cache().get_or_render(key, render)
+        body, etag = _page_cache().get_or_render(key, lambda: _with_etag(render()))
+        response_cache.mark_cacheable()
     else:
-        body = render()
+        body, etag = render(), None
     if not fragment_only and CSRF_PLACEHOLDER in body:
-        body = body.replace(CSRF_PLACEHOLDER, session_csrf_token())
+        token = session_csrf_token()
+        body = body.replace(CSRF_PLACEHOLDER, token)
+        etag = etag and _etag_of(f"{etag}:{token}")
     response = make_response(body, status)
     response.vary.update(VARY)
+    if etag:
+        response.set_etag(etag)  # else _conditional() hashes the body
     return response
+
+
+def _etag_of(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _with_etag(html: str) -> tuple[str, str]:
+    """A cached rendering keeps its ETag: hashed once, not on every request."""
+    return html, _etag_of(html)
 
 
 def _show_article(article_id: int, *, mark_read: bool) -> Response:
@@ -508,7 +538,8 @@ def _conditional(response: Response) -> Response:
     if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-cache")
         response.add_etag()
-        response.make_conditional(request)
+        if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
+            response.make_conditional(request)
     return response
 
 
