@@ -171,37 +171,30 @@ def search_articles(
     """The best matches, title weighted above text, newer first on ties, and how many of
     the newest SEARCH_CANDIDATES matched (so a count of SEARCH_CANDIDATES means 'or more').
 
-    Only the newest matches are ranked: their ids come cheaply in rowid order, and bm25 then
-    runs on those alone (rowid >= the oldest of them).
+    Only the newest matches are ranked: FTS5 yields them in rowid order, bm25 is computed
+    for those alone, in the same pass (a prefix such as `ucra*` merges the lists of every
+    word it starts, which is the costly part: done once). Then the best rows are fetched.
     """
     where, params = filters.where()
-    params = {**params, "q": fts_query, "candidates": SEARCH_CANDIDATES, "limit": limit}
-    matches = "articles_search MATCH :q AND " + where
-    join = "articles_search JOIN articles a ON a.id = articles_search.rowid"
-    candidates = [
-        row[0]
-        for row in db.execute(
-            f"SELECT articles_search.rowid FROM {join} WHERE {matches} "
-            "ORDER BY articles_search.rowid DESC LIMIT :candidates",
-            params,
-        )
-    ]
-    if not candidates:
-        return [], 0
-    # Ranked by id and score alone: sorting whole rows (6 KB of HTML each) cost more
-    # than the ranking. The best rows are fetched afterwards.
     ranked = db.execute(
-        f"SELECT a.id, bm25(articles_search, 4.0, 1.0) AS score FROM {join} "
-        f"WHERE {matches} AND articles_search.rowid >= :oldest "
-        "ORDER BY score, a.sort_key DESC LIMIT :limit",
-        {**params, "oldest": candidates[-1]},
+        "SELECT id, score, count(*) OVER () FROM ("
+        "  SELECT a.id, a.sort_key, bm25(articles_search, 4.0, 1.0) AS score"
+        "  FROM articles_search JOIN articles a ON a.id = articles_search.rowid"
+        f"  WHERE articles_search MATCH :q AND {where}"
+        "  ORDER BY articles_search.rowid DESC LIMIT :candidates"
+        ") ORDER BY score, sort_key DESC LIMIT :limit",
+        {**params, "q": fts_query, "candidates": SEARCH_CANDIDATES, "limit": limit},
     ).fetchall()
+    if not ranked:
+        return [], 0
+    # Whole rows (6 KB of HTML each) only for the few shown: sorting them cost more than
+    # the ranking.
     marks = ", ".join("?" * len(ranked))
     by_id = {
         row["id"]: row
-        for row in db.query(f"SELECT * FROM articles WHERE id IN ({marks})", [i for i, _ in ranked])
+        for row in db.query(f"SELECT * FROM articles WHERE id IN ({marks})", [r[0] for r in ranked])
     }
-    return [{**by_id[i], "score": score} for i, score in ranked], len(candidates)
+    return [{**by_id[i], "score": score} for i, score, _ in ranked], ranked[0][2]
 
 
 def iter_articles(db: Database) -> Iterator[Article]:
