@@ -43,7 +43,8 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(db_path: Path):
-    return create_app({"DATABASE": str(db_path), "TESTING": True})
+    # As `webreader serve` on loopback: no login needed to change the library.
+    return create_app({"DATABASE": str(db_path), "TESTING": True, "LOGIN_REQUIRED": False})
 
 
 @pytest.fixture

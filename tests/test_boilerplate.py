@@ -39,7 +39,9 @@ def library(tmp_path):
 
 
 def client_for(path, **config):
-    return create_app({"DATABASE": str(path), "TESTING": True, **config}).test_client()
+    return create_app(
+        {"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False, **config}
+    ).test_client()
 
 
 def article_page(client, title: str, **params):

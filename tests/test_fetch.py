@@ -194,7 +194,9 @@ def test_the_cli_takes_urls_beside_files(runner, tmp_path, server, sample_path):
 def client(tmp_path):
     from webreader import create_app
 
-    return create_app({"DATABASE": str(tmp_path / "add.db"), "TESTING": True}).test_client()
+    return create_app(
+        {"DATABASE": str(tmp_path / "add.db"), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
 
 
 def csrf(client) -> str:

@@ -51,7 +51,9 @@ def csrf(client) -> str:
 
 def collect(db_path: Path, empty_db: Path) -> dict[str, str]:
     """Name -> HTML document, for every page and (framed) fragment the app serves."""
-    client = create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
+    client = create_app(
+        {"DATABASE": str(db_path), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
     documents = {
         f"page-{name}": client.get(url).get_data(as_text=True) for name, url in PAGES.items()
     }
@@ -65,7 +67,9 @@ def collect(db_path: Path, empty_db: Path) -> dict[str, str]:
     documents["fragment-after-star"] = FRAGMENT_FRAME.format(starred.get_data(as_text=True))
     documents["page-bad-request"] = client.post("/articles/4/star").get_data(as_text=True)
     documents["page-wrong-method"] = client.delete("/articles/4").get_data(as_text=True)
-    empty = create_app({"DATABASE": str(empty_db), "TESTING": True}).test_client()
+    empty = create_app(
+        {"DATABASE": str(empty_db), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
     documents["page-empty-library"] = empty.get("/").get_data(as_text=True)
     documents["fragment-empty-library"] = FRAGMENT_FRAME.format(
         empty.get("/", headers=HTMX).get_data(as_text=True)

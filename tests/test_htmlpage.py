@@ -133,7 +133,9 @@ def test_an_html_file_shows_author_and_a_link_to_the_original(tmp_path):
     db = open_db(tmp_path / "p.db")
     import_file(db, ENERGY, load_rules())
     db.close()
-    client = create_app({"DATABASE": str(tmp_path / "p.db"), "TESTING": True}).test_client()
+    client = create_app(
+        {"DATABASE": str(tmp_path / "p.db"), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
     page = BeautifulSoup(client.get("/articles/1").get_data(as_text=True), "html.parser")
     assert page.select_one(".article-meta .author").get_text() == "Ioana Popescu"
     original = page.select_one(".article-meta a.original")

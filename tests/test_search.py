@@ -38,7 +38,9 @@ def client(tmp_path):
         )
         assert import_file(db, dump, load_rules()).status == "imported"
     db.close()
-    return create_app({"DATABASE": str(tmp_path / "s.db"), "TESTING": True}).test_client()
+    return create_app(
+        {"DATABASE": str(tmp_path / "s.db"), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
 
 
 def soup(response) -> BeautifulSoup:
@@ -193,7 +195,9 @@ def big_client(tmp_path):
                 }
             )
     db.close()
-    return create_app({"DATABASE": str(tmp_path / "big.db"), "TESTING": True}).test_client()
+    return create_app(
+        {"DATABASE": str(tmp_path / "big.db"), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
 
 
 def test_the_sidebar_pages_by_keyset_with_a_total(big_client):

@@ -194,7 +194,9 @@ def test_every_field_but_the_body_is_escaped(tmp_path):
         }
     )
     db.close()
-    client = create_app({"DATABASE": str(tmp_path / "x.db"), "TESTING": True}).test_client()
+    client = create_app(
+        {"DATABASE": str(tmp_path / "x.db"), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
     for headers in ({}, HTMX):
         page = soup(client.get("/articles/1", headers=headers))
         assert page.find("script", src=False) is None
@@ -205,7 +207,9 @@ def test_every_field_but_the_body_is_escaped(tmp_path):
 
 def test_empty_library_says_how_to_import(tmp_path):
     path = tmp_path / "empty.db"
-    client = create_app({"DATABASE": str(path), "TESTING": True}).test_client()
+    client = create_app(
+        {"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False}
+    ).test_client()
     response = client.get("/")
     page = soup(response)
     assert response.status_code == 200

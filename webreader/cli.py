@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 import sys
 from pathlib import Path
@@ -45,6 +46,12 @@ def cli() -> None:
     """
 
 
+def _flag(name: str, envvar: str, help_text: str):
+    return click.option(
+        name, is_flag=True, default=False, envvar=envvar, show_envvar=True, help=help_text
+    )
+
+
 @cli.command()
 @db_option
 @click.option(
@@ -52,6 +59,7 @@ def cli() -> None:
     default="127.0.0.1",
     show_default=True,
     envvar="WEBREADER_HOST",
+    show_envvar=True,
     help="Address to listen on. Only loopback unless you say otherwise.",
 )
 @click.option(
@@ -60,6 +68,7 @@ def cli() -> None:
     default=8000,
     show_default=True,
     envvar="WEBREADER_PORT",
+    show_envvar=True,
     help="Port to listen on (0 picks a free one).",
 )
 @click.option(
@@ -68,29 +77,107 @@ def cli() -> None:
     default=4,
     show_default=True,
     envvar="WEBREADER_THREADS",
+    show_envvar=True,
     help="Worker threads answering requests.",
 )
-def serve(db_path: Path, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--url-prefix",
+    default="",
+    envvar="WEBREADER_URL_PREFIX",
+    show_envvar=True,
+    help="Serve under this path (/reader), as a reverse proxy forwards it.",
+)
+@click.option(
+    "--trust-proxy",
+    type=click.IntRange(0, 5),
+    default=0,
+    envvar="WEBREADER_TRUST_PROXY",
+    show_envvar=True,
+    help="How many reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host/"
+    "-Prefix headers are believed. 0 (the default) believes none.",
+)
+@_flag("--private", "WEBREADER_PRIVATE", "Reading needs the admin login too.")
+@_flag("--read-only", "WEBREADER_READ_ONLY", "Nothing can be changed, logged in or not.")
+@_flag(
+    "--login-required",
+    "WEBREADER_LOGIN_REQUIRED",
+    "Changes need the admin login even on loopback (always so on other addresses and "
+    "behind a trusted proxy).",
+)
+def serve(
+    db_path: Path,
+    host: str,
+    port: int,
+    threads: int,
+    url_prefix: str,
+    trust_proxy: int,
+    private: bool,
+    read_only: bool,
+    login_required: bool,
+) -> None:
     """Serve the library in a browser with waitress.
+
+    On loopback (the default) the library is yours alone and needs no login. On any other
+    address, or behind a reverse proxy (--trust-proxy), changing it needs the admin login,
+    so webreader will not start there until `webreader set-password` has set one.
+    The secret key that signs sessions is kept in the database; WEBREADER_SECRET_KEY
+    overrides it (an environment variable only: a command line shows in `ps`).
 
     \b
     Example:
         webreader serve --db articles.db --port 8000
+        webreader serve --host 0.0.0.0 --private
+        webreader serve --trust-proxy 1 --url-prefix /reader
     """
     from waitress.server import create_server
 
-    from webreader import create_app
+    from webreader import auth, create_app
     from webreader.access_log import log_to_stderr
 
-    _open(db_path).close()
-    app = create_app({"DATABASE": str(db_path)})
+    db = _open(db_path)
+    try:
+        has_password = auth.password_hash(db) is not None
+    finally:
+        db.close()
+    public = not is_loopback(host) or trust_proxy > 0
+    needs_login = public or login_required or private
+    if needs_login and not read_only and not has_password:
+        where = f"on {host}" if not is_loopback(host) else "behind a proxy"
+        raise click.ClickException(
+            f"refusing to serve {where} with no admin password: anyone could change "
+            f"the library. Set one first:\n\n    webreader set-password --db {db_path}\n\n"
+            "or serve it read-only (--read-only)."
+        )
+    if private and not has_password:
+        raise click.ClickException(
+            f"--private needs an admin password: webreader set-password --db {db_path}"
+        )
+    app = create_app(
+        {
+            "DATABASE": str(db_path),
+            "LOGIN_REQUIRED": needs_login,
+            "PRIVATE": private,
+            "READ_ONLY": read_only,
+            "URL_PREFIX": url_prefix,
+            "TRUST_PROXY": trust_proxy,
+        }
+    )
     log_to_stderr()
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="webreader")
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"webreader serving {db_path} on http://{shown_host}:{server.effective_port}/")
+    prefix = app.config["URL_PREFIX"]
+    click.echo(
+        f"webreader serving {db_path} on http://{shown_host}:{server.effective_port}{prefix}/"
+    )
+    modes = [
+        "read-only" if read_only else ("changes need the admin login" if needs_login else ""),
+        "reading needs the login" if private else "",
+    ]
+    if any(modes):
+        click.echo("; ".join(m for m in modes if m).capitalize() + ".")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:
@@ -99,6 +186,46 @@ def serve(db_path: Path, host: str, port: int, threads: int) -> None:
         click.echo("Stopped.")
     finally:
         server.close()
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: reachable from this machine only."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+@cli.command("set-password")
+@db_option
+@click.password_option(
+    "--password",
+    prompt="Admin password",
+    confirmation_prompt="Repeat it",
+    help="Asked for without echo (or read from standard input when piped).",
+)
+def set_password(db_path: Path, password: str) -> None:
+    """Set the admin password, which changing the library needs on a public server.
+
+    It is stored as a salted scrypt hash in the database. Setting a new one logs every
+    session out.
+
+    \b
+    Example:
+        webreader set-password --db articles.db
+    """
+    from webreader import auth
+
+    db = _open(db_path)
+    try:
+        auth.set_password(db, password)
+    except auth.WeakPassword as exc:
+        raise click.ClickException(f"password not set: {exc}") from exc
+    finally:
+        db.close()
+    click.echo(f"Admin password set for {db_path}.")
 
 
 @cli.command("import")

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
@@ -48,6 +48,12 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
             while len(self._verified) > VERIFIED_COOKIES:
                 self._verified.popitem(last=False)
         return self.session_class(data)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, and whenever the request came over HTTPS (behind a
+        trusted proxy, as its X-Forwarded-Proto says)."""
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

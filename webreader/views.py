@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from threading import Lock
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -29,7 +28,7 @@ from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from webreader import articles, boilerplate, preferences, response_cache, search
+from webreader import articles, auth, boilerplate, preferences, response_cache, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -296,6 +295,7 @@ def page_or_fragment(
             request.full_path,
             fragment_only,
             tuple(sorted(g.prefs.items())),
+            auth.viewer(),
         )
         body, etag = _page_cache().get_or_render(key, lambda: _with_etag(render()))
         response_cache.mark_cacheable()
@@ -328,7 +328,8 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
     read_at = articles.get_read_at(db, article_id)
     if read_at is None:
         abort(404, description="There is no article at this address. It may have been removed.")
-    if mark_read and not read_at:
+    # A visitor who may not change the library reads without leaving a mark.
+    if mark_read and not read_at and auth.can_write():
         articles.set_read(db, article_id, True)
 
     def details() -> dict[str, Any]:
@@ -468,21 +469,13 @@ def star(article_id: int) -> Response:
     return _after_change(article_id)
 
 
-def _local_url(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or "\\" in target:
-        return url_for("reader.index")
-    return target
-
-
 @bp.post("/settings")
 def settings() -> Response:
     prefs = preferences.parse(request.form)
     if request.htmx:
         response = make_response("", 204)
     else:
-        response = redirect(_local_url(request.form.get("next")), 303)
+        response = redirect(auth.local_path(request.form.get("next")), 303)
     response.set_cookie(
         preferences.COOKIE,
         preferences.to_cookie(prefs),
