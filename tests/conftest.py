@@ -60,9 +60,11 @@ def runner() -> CliRunner:
 class Server:
     """A `webreader serve` subprocess on a free loopback port."""
 
-    def __init__(self, db: Path, cwd: Path, python: str = sys.executable, env=None) -> None:
+    def __init__(
+        self, db: Path, cwd: Path, python: str = sys.executable, env=None, args=()
+    ) -> None:
         self.process = subprocess.Popen(
-            [python, "-m", "webreader", "serve", "--db", str(db), "--port", "0"],
+            [python, "-m", "webreader", "serve", "--db", str(db), "--port", "0", *args],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -73,11 +75,12 @@ class Server:
         )
         assert self.process.stdout is not None
         first_line = self.process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
+        match = re.search(r"http://[^/]+:(\d+)(/\S*)", first_line)
         if not match:
             self.stop()
             raise RuntimeError(f"server did not start: {first_line!r}")
-        self.url = match.group(0).rstrip("/")
+        # Whatever address it listens on, the tests reach it over loopback.
+        self.url = f"http://127.0.0.1:{match.group(1)}{match.group(2)}".rstrip("/")
         self.banner = first_line
         self._wait_until_ready()
 

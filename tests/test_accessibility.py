@@ -60,6 +60,11 @@ def phone_with_headlines_open(page: Page, url: str) -> None:
     expect(page.locator("#headlines")).to_be_visible()
 
 
+def login_page(page: Page, url: str) -> None:
+    page.goto(url + "/login")
+    expect(page.get_by_label("Admin password")).to_be_focused()
+
+
 SCREENS: dict[str, Callable[[Page, str], None]] = {
     "home": home,
     "article-after-swap": article_after_swap,
@@ -67,6 +72,7 @@ SCREENS: dict[str, Callable[[Page, str], None]] = {
     "settings-panel": settings_panel,
     "add-panel": add_panel,
     "phone-headlines": phone_with_headlines_open,
+    "login": login_page,
 }
 
 

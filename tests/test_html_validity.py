@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from tests_support import VNU
 from webreader import create_app
@@ -74,6 +75,28 @@ def collect(db_path: Path, empty_db: Path) -> dict[str, str]:
     documents["fragment-empty-library"] = FRAGMENT_FRAME.format(
         empty.get("/", headers=HTMX).get_data(as_text=True)
     )
+    # A public library: the visitor's page, the login page (also after a wrong
+    # password) and the admin's page with its Log out button.
+    from webreader import auth
+    from webreader.db import connect
+
+    with connect(db_path).conn as conn:
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)",
+            [auth.PASSWORD_SETTING, generate_password_hash("a long password")],
+        )
+    public = create_app(
+        {"DATABASE": str(db_path), "TESTING": True, "LOGIN_REQUIRED": True}
+    ).test_client()
+    documents["page-visitor"] = public.get("/articles/1").get_data(as_text=True)
+    documents["page-login"] = public.get("/login").get_data(as_text=True)
+    token = csrf(public)
+    documents["page-login-failed"] = public.post(
+        "/login", data={"password": "wrong", "csrf_token": token}
+    ).get_data(as_text=True)
+    public.post("/login", data={"password": "a long password", "csrf_token": token})
+    documents["page-admin"] = public.get("/articles/1").get_data(as_text=True)
+    assert "Log out" in documents["page-admin"] and "Log in" in documents["page-visitor"]
     return documents
 
 
@@ -109,7 +132,8 @@ def validation(tmp_path_factory, request) -> dict[str, list[str]]:
     [f"page-{n}" for n in PAGES]
     + [f"fragment-{n}" for n in FRAGMENTS]
     + ["fragment-after-star", "page-bad-request", "page-wrong-method", "page-empty-library",
-       "fragment-empty-library"],
+       "fragment-empty-library", "page-visitor", "page-login", "page-login-failed",
+       "page-admin"],
 )  # fmt: skip
 def test_document_is_valid_html(validation, name):
     assert validation[name] == []

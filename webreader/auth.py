@@ -35,6 +35,7 @@ from webreader.db import get_db
 
 PASSWORD_SETTING = "admin_password"
 MIN_PASSWORD_LENGTH = 10
+LOGIN_TITLE = "Log in · webreader"
 LOGIN_LIMITS = "5 per minute; 20 per hour"
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
@@ -151,7 +152,9 @@ def _auth_context() -> dict[str, Any]:
 def login() -> Response | str:
     next_path = local_path(request.values.get("next"))
     if request.method == "GET":
-        return render_template("login.html", next_path=next_path, failed=False)
+        return render_template(
+            "login.html", next_path=next_path, failed=False, page_title=LOGIN_TITLE
+        )
     stored = password_hash(get_db())
     if stored is None:
         abort(
@@ -159,7 +162,10 @@ def login() -> Response | str:
             description="No admin password is set. On the server, run: webreader set-password",
         )
     if not check_password_hash(stored, request.form.get("password", "")):
-        return Response(render_template("login.html", next_path=next_path, failed=True), 401)
+        return Response(
+            render_template("login.html", next_path=next_path, failed=True, page_title=LOGIN_TITLE),
+            401,
+        )
     session.clear()  # a fresh session (and CSRF token) for the admin: no fixation
     session["admin"] = _stamp(stored)
     session.permanent = True
@@ -168,7 +174,9 @@ def login() -> Response | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.clear()
+    # The rest of the session stays: its CSRF token keeps other open tabs' forms valid, so
+    # they meet the login page rather than a token error.
+    session.pop("admin", None)
     return redirect(url_for("reader.index"), 303)
 
 
