@@ -102,6 +102,18 @@ def test_html_in_an_export_is_sanitized_on_import(runner, tmp_path):
     assert row["url"] is None
 
 
+def test_articles_from_elsewhere_without_a_source_path_are_all_kept(runner, tmp_path):
+    """JSON Lines written by another tool: each line its own article, and importing the
+    file again changes nothing."""
+    path = tmp_path / "other-tool.jsonl"
+    lines = [{"title": f"Articolul {n}", "html": f"<p>Textul {n}.</p>"} for n in range(3)]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    db = tmp_path / "x.db"
+    for _ in range(2):
+        assert runner.invoke(cli, ["import", "--db", str(db), str(path)]).exit_code == 0
+    assert sorted(row["title"] for row in library(db)) == [f"Articolul {n}" for n in range(3)]
+
+
 def test_export_of_a_missing_library_is_an_error(runner, tmp_path):
     result = runner.invoke(cli, ["export", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1

@@ -185,8 +185,10 @@ def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
     rows = parse_jsonl(decode_text(data)[0])
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     with db.atomic():
-        for row in rows:
-            source_path = row.pop("source_path") or str(path.resolve())
+        for number, row in enumerate(rows, start=1):
+            # An article from elsewhere has no source_path of its own: its place in this
+            # file is one, so that the file's articles do not replace one another.
+            source_path = row.pop("source_path") or f"{Path(path).resolve()}#{number}"
             status, _ = articles.save_entry(db, finish(row, source_path))
             counts[status] += 1
     return _many(path, f"{len(rows)} articles", counts, [])
