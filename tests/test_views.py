@@ -229,3 +229,12 @@ def test_page_loads_only_local_scripts_and_styles(client):
         response = client.get(script["src"])
         assert response.status_code == 200
         response.close()
+
+
+def test_a_malformed_after_is_a_400_and_an_empty_one_is_none(client):
+    """Found by the property tests: the error page rendered its sidebar from the same
+    malformed ?after= and failed again, with a 500."""
+    assert client.get("/?after=abc").status_code == 400
+    assert client.get("/?after=").status_code == 200
+    assert client.get("/articles/999?after=abc").status_code == 404
+    assert client.get("/headlines?after=x", headers={"HX-Request": "true"}).status_code == 400

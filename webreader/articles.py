@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from webreader import duplicates
 from webreader.boilerplate import fingerprints
+from webreader.db import writing
 
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
@@ -208,7 +209,7 @@ def count_unread(db: Database) -> int:
 
 def set_read(db: Database, article_id: int, read: bool) -> None:
     """Marks read (keeping the first time it was read) or unread."""
-    with db.atomic():
+    with writing(db):
         if read:
             db.execute(
                 "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL",
@@ -219,7 +220,7 @@ def set_read(db: Database, article_id: int, read: bool) -> None:
 
 
 def set_starred(db: Database, article_id: int, starred: bool) -> None:
-    with db.atomic():
+    with writing(db):
         db.execute(
             "UPDATE articles SET starred_at = ? WHERE id = ?",
             [_now() if starred else None, article_id],
@@ -320,7 +321,7 @@ def list_common_paragraphs(
 
 
 def set_boilerplate_kept(db: Database, article_id: int, kept: bool) -> None:
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE articles SET boilerplate_kept = ? WHERE id = ?", [int(kept), article_id])
 
 
@@ -357,7 +358,7 @@ def save_entry(db: Database, row: Article) -> tuple[str, int | None]:
 def save_dump(db: Database, article: Article, teasers: list[Article]) -> dict[str, Any]:
     """Stores one dump's article and teasers in a single transaction. Returns the
     article's status, its id, and how many teasers were added or changed."""
-    with db.atomic():
+    with writing(db):
         status, article_id = save_entry(db, article)
         saved = [save_entry(db, teaser)[0] for teaser in teasers]
     teasers_saved = sum(s in ("imported", "updated") for s in saved)

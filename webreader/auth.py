@@ -31,7 +31,7 @@ from flask_limiter.util import get_remote_address
 from htmx_flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webreader.db import get_db
+from webreader.db import get_db, writing
 
 PASSWORD_SETTING = "admin_password"
 MIN_PASSWORD_LENGTH = 10
@@ -53,7 +53,7 @@ class WeakPassword(ValueError):
 def set_password(db: Any, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters")
-    with db.atomic():
+    with writing(db):
         db.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

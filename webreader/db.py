@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -171,6 +173,29 @@ def add_duplicate_signatures(db: sqlite_utils.Database) -> None:
                 "INSERT INTO article_bands VALUES (?, ?, ?)",
                 [(b, bucket, row["id"]) for b, bucket in enumerate(bands(values))],
             )
+
+
+@contextlib.contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+    sqlite-utils' atomic() begins a deferred transaction: one that reads first (is this
+    article stored?) and writes later fails at once with "database is locked" when another
+    connection (the server marking an article read) wrote in between, busy timeout or
+    not, because its snapshot is stale. Taking the lock first waits its turn instead."""
+    if db.conn.in_transaction:
+        with db.atomic():  # nested: a savepoint
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        raise
+    else:
+        db.conn.commit()
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:

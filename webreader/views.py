@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 from htmx_flask import request
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from webreader import articles, auth, boilerplate, preferences, response_cache, search
 from webreader.db import get_db
@@ -180,7 +181,7 @@ def render_listing(
     """The sidebar's list: search results for ?q=, else a page of headlines, with the
     article on screen marked. Headlines start after ?after=, or where `current` is in view."""
     db = get_db()
-    after = after if after is not None else _after_key()
+    after = after if after is not None else _after_key(strict=False)
     filters = current_filters()
     query = current_query()
     keep = current["id"] if current and filters.show != "all" else None
@@ -330,7 +331,13 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
         abort(404, description="There is no article at this address. It may have been removed.")
     # A visitor who may not change the library reads without leaving a mark.
     if mark_read and not read_at and auth.can_write():
-        articles.set_read(db, article_id, True)
+        try:
+            articles.set_read(db, article_id, True)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            # A long import holds the write lock: read now, unmarked, rather than fail.
+            current_app.logger.warning("article %s not marked read: %s", article_id, exc)
 
     def details() -> dict[str, Any]:
         article = articles.get_article(db, article_id)
@@ -367,11 +374,19 @@ def _get_or_404(article_id: int) -> dict[str, Any]:
     return found
 
 
-def _after_key() -> int | None:
+def _after_key(*, strict: bool = True) -> int | None:
+    """?after= from a More link. Empty means none; anything else but a number is a 400 for
+    the routes that page, and ignored where the list is only a sidebar (an error page
+    must not fail on the URL that caused it)."""
+    value = request.args.get("after", "")
+    if not value:
+        return None
     try:
-        return int(request.args["after"]) if "after" in request.args else None
+        return int(value)
     except ValueError:
-        abort(400, description="The after= parameter must be a number from a More link.")
+        if strict:
+            abort(400, description="The after= parameter must be a number from a More link.")
+        return None
 
 
 # ---- routes ---------------------------------------------------------------------------------
@@ -380,6 +395,7 @@ def _after_key() -> int | None:
 @bp.get("/")
 def index() -> Response:
     """The newest article of the (filtered) list; ?after= pages the sidebar without JavaScript."""
+    _after_key()  # a malformed ?after= is a 400, said before anything else
     article = articles.get_newest_article(get_db(), current_filters())
     if article is None:
         return page_or_fragment(
@@ -533,6 +549,26 @@ def _conditional(response: Response) -> Response:
         response.add_etag()
         if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             response.make_conditional(request)
+    return response
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@bp.app_errorhandler(sqlite3.OperationalError)
+def busy_database(exc: sqlite3.OperationalError) -> Response:
+    """A change that waited its turn (busy_timeout) behind a long import and gave up."""
+    if not is_busy(exc):
+        current_app.logger.exception("database error", exc_info=exc)
+        return http_error(InternalServerError())
+    response = http_error(
+        ServiceUnavailable(
+            description="The library is busy saving an import. Try again in a moment: "
+            "nothing was changed."
+        )
+    )
+    response.headers["Retry-After"] = "5"
     return response
 
 

@@ -17,6 +17,7 @@ from courlan import normalize_url
 from sqlite_utils import Database
 
 from webreader import articles
+from webreader.db import writing
 from webreader.importers.base import InvalidInput, decode_text
 from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
 from webreader.importers.htmlpage import looks_like_html, parse_html
@@ -168,7 +169,7 @@ def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> Impor
                 warnings.append(f"{entry['url']}: {exc}; kept the summary")
         rows.append(finish(entry, entry.get("url") or source_path))
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
-    with db.atomic():
+    with writing(db):
         for row in rows:
             counts[articles.save_entry(db, row)[0]] += 1
     return _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
@@ -184,7 +185,7 @@ def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
     """An export, imported back in one transaction: all its articles, or none."""
     rows = parse_jsonl(decode_text(data)[0])
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
-    with db.atomic():
+    with writing(db):
         for number, row in enumerate(rows, start=1):
             # An article from elsewhere has no source_path of its own: its place in this
             # file is one, so that the file's articles do not replace one another.
