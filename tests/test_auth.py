@@ -378,3 +378,10 @@ def test_a_stale_page_after_logout_goes_to_the_login_page(page: Page, public_ser
     page.get_by_role("button", name="Star").click()  # an htmx POST from the stale page
     expect(page).to_have_url(re.compile(r"/login\?next="))
     expect(page.get_by_label("Admin password")).to_be_visible()
+
+
+def test_a_visitor_cannot_delete(public_app):
+    client = public_app.test_client()
+    response = client.post("/articles/2/delete", data={"csrf_token": token(client)})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+    assert client.get("/articles/2").status_code == 200

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ def _log(db: Path) -> str:
 
 def _snapshot(db: Path) -> dict[int, tuple]:
     """What a reader sees now: only committed transactions."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         rows = conn.execute("SELECT id, title, published, html, content_hash FROM articles")
         return {row[0]: row[1:] for row in rows}
 
@@ -135,7 +136,7 @@ def test_readers_see_no_errors_while_an_import_writes(tmp_path, serve):
             thread.join()
     assert failures == []
     assert counts["requests"] > 50
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         imported = conn.execute(
             "SELECT count(*) FROM articles WHERE source_path LIKE '%dump-%'"
         ).fetchone()[0]
@@ -160,7 +161,7 @@ def test_an_interrupted_import_leaves_a_sound_database(tmp_path, signal_number):
             continue
     importer.send_signal(signal_number)
     assert importer.wait(timeout=60) != 0
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
@@ -183,7 +184,7 @@ def test_a_reader_is_served_while_an_import_holds_the_write_lock(app, client):
     finally:
         importer.conn.rollback()
         importer.close()
-    with sqlite3.connect(app.config["DATABASE"]) as conn:
+    with closing(sqlite3.connect(app.config["DATABASE"])) as conn:
         row = conn.execute("SELECT read_at, starred_at FROM articles WHERE id = 3").fetchone()
     assert row == (None, None)
     assert client.post("/articles/3/star", data=form).status_code == 303

@@ -13,9 +13,10 @@ import pytest
 
 from webreader.cli import cli
 from webreader.db import open_db
-from webreader.importers import import_file, import_url
+from webreader.importers import InvalidInput, import_file, import_url
 from webreader.importers import web as fetch_module
 from webreader.importers.textdump import load_rules
+from webreader.importers.web import fetch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGE = (FIXTURES / "pages" / "stiri-digi-energie.html").read_bytes()
@@ -57,6 +58,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(302, "text/plain", b"", Location="/loop")
         elif self.path == "/to-ftp":
             self._send(302, "text/plain", b"", Location="ftp://127.0.0.1/file")
+        elif self.path.startswith("/to-localhost"):
+            port = self.server.server_address[1]
+            self._send(302, "text/plain", b"", Location=f"http://localhost:{port}/page.html")
         elif self.path == "/moved":
             self._send(301, "text/plain", b"", Location="/page.html")
         elif self.path == "/image.png":
@@ -256,3 +260,58 @@ def test_an_upload_over_the_size_limit_is_413(client):
     response = client.post("/add", data=data, content_type="multipart/form-data")
     assert response.status_code == 413
     assert "413" in response.get_data(as_text=True)
+
+
+# ---- a public server fetches nothing of its own network ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/", "http://localhost:9/", "http://10.1.2.3/", "http://192.168.1.1/",
+     "http://169.254.169.254/latest/meta-data/", "http://[::1]:9/", "http://0.0.0.0:9/"],
+)  # fmt: skip
+def test_public_only_refuses_the_servers_own_network(url):
+    with pytest.raises(InvalidInput, match="address on the server's own network"):
+        fetch(url, public_only=True)
+
+
+def test_public_only_checks_every_redirect(server, monkeypatch):
+    """The first address passes (as if public); its redirect to localhost does not."""
+    from webreader.importers import web
+
+    real = web.resolve
+    # 127.0.0.1 stands for a public site here (for the check only: it still connects there).
+    monkeypatch.setattr(
+        web,
+        "resolve",
+        lambda host, port: {"93.184.216.34"} if host == "127.0.0.1" else real(host, port),
+    )
+    with pytest.raises(InvalidInput, match="localhost is an address on the server's own"):
+        fetch(server + "/to-localhost", public_only=True)
+    assert fetch(server + "/page.html", public_only=True).data  # the public one is fetched
+
+
+def test_the_add_form_of_a_public_server_refuses_local_addresses(tmp_path, server):
+    from bs4 import BeautifulSoup
+    from werkzeug.security import generate_password_hash
+
+    from webreader import auth, create_app
+    from webreader.db import open_db
+
+    db = open_db(tmp_path / "public.db")
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?)",
+        [auth.PASSWORD_SETTING, generate_password_hash("a long password")],
+    )
+    db.conn.commit()
+    db.close()
+    client = create_app(
+        {"DATABASE": str(tmp_path / "public.db"), "TESTING": True, "LOGIN_REQUIRED": True}
+    ).test_client()
+    page = BeautifulSoup(client.get("/login").text, "html.parser")
+    token = page.select_one("input[name=csrf_token]")["value"]
+    client.post("/login", data={"password": "a long password", "csrf_token": token})
+    token = csrf(client)  # the admin's session has a token of its own
+    response = client.post("/add", data={"url": server + "/page.html", "csrf_token": token})
+    assert response.status_code == 400
+    assert "address on the server&#39;s own network" in response.text

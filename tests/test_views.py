@@ -235,6 +235,7 @@ def test_a_malformed_after_is_a_400_and_an_empty_one_is_none(client):
     """Found by the property tests: the error page rendered its sidebar from the same
     malformed ?after= and failed again, with a 500."""
     assert client.get("/?after=abc").status_code == 400
+    assert client.get("/?after=9223372036854775808").status_code == 400  # beyond SQLite
     assert client.get("/?after=").status_code == 200
     assert client.get("/articles/999?after=abc").status_code == 404
     assert client.get("/headlines?after=x", headers={"HX-Request": "true"}).status_code == 400

@@ -227,6 +227,20 @@ def set_starred(db: Database, article_id: int, starred: bool) -> None:
         )
 
 
+def delete_article(db: Database, article_id: int) -> None:
+    """Removes an article and what was derived from it: its search entry (a trigger), its
+    duplicate signature, its part in its source's paragraph counts. Importing its file
+    again brings it back."""
+    with writing(db):
+        row = get_article(db, article_id)
+        if row is None:
+            return
+        _count_paragraphs(db, row, -1)
+        db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
+        db.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
+        db.execute("DELETE FROM articles WHERE id = ?", [article_id])
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

@@ -40,7 +40,9 @@ LOGIN_LIMITS = "5 per minute; 20 per hour"
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
 # POSTs that change the library (the reading preferences are a cookie: anyone's own).
-WRITE_ENDPOINTS = {"reader.mark_read", "reader.star", "reader.keep_boilerplate", "reader.add"}
+WRITE_ENDPOINTS = {
+    "reader.mark_read", "reader.star", "reader.keep_boilerplate", "reader.add", "reader.delete",
+}  # fmt: skip
 
 bp = Blueprint("auth", __name__)
 limiter = Limiter(get_remote_address, storage_uri="memory://", headers_enabled=True)

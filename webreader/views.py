@@ -382,7 +382,10 @@ def _after_key(*, strict: bool = True) -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        key = int(value)
+        if not -(2**63) <= key < 2**63:  # what SQLite's integers hold
+            raise ValueError(value)
+        return key
     except ValueError:
         if strict:
             abort(400, description="The after= parameter must be a number from a More link.")
@@ -485,6 +488,22 @@ def star(article_id: int) -> Response:
     return _after_change(article_id)
 
 
+@bp.post("/articles/<int:article_id>/delete")
+def delete(article_id: int) -> Response:
+    """Deletes an article, then shows the one after it in the list (or before it)."""
+    db = get_db()
+    found = _get_or_404(article_id)
+    neighbours = articles.get_neighbours(db, found, current_filters())
+    articles.delete_article(db, article_id)
+    following = neighbours["next"] or neighbours["prev"]
+    target = article_url(following) if following else listing_url("reader.index")
+    if request.htmx:  # a full load: the sidebar must lose the headline too
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, code=303)
+
+
 @bp.post("/settings")
 def settings() -> Response:
     prefs = preferences.parse(request.form)
@@ -524,7 +543,9 @@ def add() -> Response:
     if upload is not None and upload.filename:
         result = importers.import_upload(db, upload.filename, upload.read(), _rules())
     elif url:
-        result = importers.import_url(db, url, _rules())
+        # On a server others reach, the Add form fetches nothing of the server's network.
+        public = current_app.config["LOGIN_REQUIRED"]
+        result = importers.import_url(db, url, _rules(), public_only=public)
     else:
         abort(400, description="Give the address of a page or feed, or choose a file to add.")
     if result.status == "failed":

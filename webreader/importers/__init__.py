@@ -94,11 +94,16 @@ def import_file(
 
 
 def import_url(
-    db: Database, url: str, rules: DumpRules, *, fetch_full: bool = False
+    db: Database,
+    url: str,
+    rules: DumpRules,
+    *,
+    fetch_full: bool = False,
+    public_only: bool = False,
 ) -> ImportResult:
     """Fetches a page or a feed and imports it (see webreader.importers.web for the limits)."""
     try:
-        fetched = fetch(url)
+        fetched = fetch(url, public_only=public_only)
     except InvalidInput as exc:
         return ImportResult(url, "failed", error=str(exc))
     return _import(

@@ -3,6 +3,8 @@ and a bounded number of redirects. Every failure is an InvalidInput with a plain
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from dataclasses import dataclass
 
 import httpx
@@ -31,8 +33,39 @@ def is_url(value: str) -> bool:
     return "://" in value
 
 
-def fetch(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> Fetched:
-    """The body of a URL, or InvalidInput saying why not."""
+def resolve(host: str, port: int) -> set[str]:
+    return {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+
+
+def _refuse_private_addresses(request: httpx.Request) -> None:
+    """For a server others can reach: no fetching of its own network (loopback, private
+    ranges, link-local cloud metadata at 169.254.169.254), checked on every request of a
+    redirect chain. The address is resolved here and again by the connection, so a DNS
+    server that answers differently the second time could still slip through; a proxy
+    that enforces the same rule closes that too."""
+    host = request.url.host
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError):
+        return  # the connection fails and says so
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise InvalidInput(
+                f"{host} is an address on the server's own network ({ip}): not fetched"
+            )
+
+
+def fetch(
+    url: str,
+    *,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+    public_only: bool = False,
+) -> Fetched:
+    """The body of a URL, or InvalidInput saying why not. public_only refuses addresses
+    of the server's own network, redirects included."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     scheme = url.split("://", 1)[0].lower()
@@ -45,6 +78,7 @@ def fetch(url: str, *, timeout: float | None = None, max_bytes: int | None = Non
                 max_redirects=MAX_REDIRECTS,
                 timeout=timeout,
                 headers={"User-Agent": USER_AGENT},
+                event_hooks={"request": [_refuse_private_addresses] if public_only else []},
             ) as client,
             client.stream("GET", url) as response,
         ):
