@@ -6,11 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # From Debian: Chromium and fonts for the browser tests (Playwright cannot download its own
-# browser here), wrk for the benchmarks, and Java for the Nu Html Checker, when missing.
+# browser here), wrk for the benchmarks, Java for the Nu Html Checker, nginx and openssl for
+# the deployment test, when missing.
 debs=()
 [ -x /usr/bin/chromium ] || debs+=(chromium fonts-dejavu-core fonts-liberation)
 command -v wrk >/dev/null || debs+=(wrk)  # the benchmarks' load generator
 command -v java >/dev/null || debs+=(default-jre-headless)
+command -v nginx >/dev/null || debs+=(nginx)  # tests/test_deploy.py runs docs/deploy.md's proxy
+command -v openssl >/dev/null || debs+=(openssl)
 if [ ${#debs[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -385,3 +385,20 @@ def test_a_visitor_cannot_delete(public_app):
     response = client.post("/articles/2/delete", data={"csrf_token": token(client)})
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")
     assert client.get("/articles/2").status_code == 200
+
+
+def test_the_admins_pages_are_cached_too(public_app, caplog):
+    """The login lasts 30 days from logging in: no Set-Cookie on every response, which
+    would keep every cache (webreader's own, a proxy's) from keeping the admin's pages."""
+    client = public_app.test_client()
+    log_in(client)
+    client.get("/articles/2")  # marks it read
+    with caplog.at_level(logging.INFO, logger="webreader.access"):
+        first = client.get("/articles/2")
+        again = client.get("/articles/2")
+    assert "Set-Cookie" not in again.headers
+    assert json.loads(caplog.records[-1].getMessage())["cached"] is True
+    assert again.data == first.data and "Log out" in again.text
+    stylesheet = re.search(r'href="(/static/style\.css[^"]*)"', again.text)[1]
+    with client.get(stylesheet) as static:
+        assert "Set-Cookie" not in static.headers

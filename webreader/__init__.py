@@ -53,11 +53,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         URL_PREFIX="",  # "/reader": served under that path (behind a proxy)
         TRUST_PROXY=0,  # how many proxies' X-Forwarded-* headers to believe
         SESSION_COOKIE_SAMESITE="Lax",
+        # The admin's login lasts 30 days from logging in. Refreshing it on every request
+        # would put a Set-Cookie on every response, static files included, and no cache
+        # (webreader's own or a proxy's) keeps a response that sets a cookie.
+        PERMANENT_SESSION_LIFETIME=30 * 24 * 3600,
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Uploads through the Add form; a larger request gets 413.
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         BOILERPLATE_THRESHOLD=boilerplate.DEFAULT_THRESHOLD,
         # The token is tied to the session cookie, so it lives as long as the browser session.
         WTF_CSRF_TIME_LIMIT=None,
+        # Over HTTPS Flask-WTF also wants a Referer from this host, but every page says
+        # Referrer-Policy: no-referrer, so browsers send none and every POST would fail.
+        # The token (tied to the HttpOnly, SameSite=Lax session cookie) is the protection.
+        WTF_CSRF_SSL_STRICT=False,
         # HTML, CSS, JS and SVG; brotli or gzip, whichever the browser takes (both ship with
         # Flask-Compress; zstd would need another package to decode on some systems).
         COMPRESS_ALGORITHM=["br", "gzip"],

@@ -164,7 +164,16 @@ def serve(
     )
     log_to_stderr()
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="webreader")
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="webreader",
+            # waitress drops every X-Forwarded-* header it was not told to trust; the app
+            # (werkzeug's ProxyFix, see create_app) reads them when --trust-proxy says so.
+            clear_untrusted_proxy_headers=not trust_proxy,
+        )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     shown_host = f"[{host}]" if ":" in host else host
