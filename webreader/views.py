@@ -41,9 +41,11 @@ VARY = ("HX-Request", "HX-History-Restore-Request")
 # URL parameters that say what the sidebar lists; links keep them.
 LISTING_PARAMS = ("q", "show", "source", "from", "to")
 LISTING_CACHE_SIZE = 256
-# Pages are ~50 KB and fragments ~10 KB: a reader's working set, within ~32 MB.
+LISTING_CACHE_BYTES = 4 * 1024 * 1024
+# Pages are ~50 KB and fragments ~10 KB: a reader's working set. HTML is kept as UTF-8
+# bytes, half what a Python string of Romanian text (ș, ț) takes.
 PAGE_CACHE_SIZE = 4096
-PAGE_CACHE_CHARS = 12 * 1024 * 1024
+PAGE_CACHE_BYTES = 12 * 1024 * 1024
 
 
 # ---- what the request asks for ----------------------------------------------------------
@@ -129,13 +131,13 @@ class _RenderCache:
     """Rendered HTML keyed on the library's generation and what the request asked for:
     a repeated page costs a dictionary lookup, not queries and templates. Any write to
     articles (a read mark too) changes the generation, so nothing stale is served.
-    Bounded by entries and, for HTML, by characters kept."""
+    Bounded by entries and by the bytes of HTML kept."""
 
-    def __init__(self, size: int, max_chars: int | None = None) -> None:
+    def __init__(self, size: int, max_bytes: int) -> None:
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._size = size
-        self._max_chars = max_chars
-        self._chars = 0
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = Lock()
 
     def get_or_render(self, key: tuple, render: Callable[[], Any]) -> Any:
@@ -147,32 +149,34 @@ class _RenderCache:
         with self._lock:
             if key not in self._items:
                 self._items[key] = value
-                self._chars += _chars(value)
-            while len(self._items) > self._size or (
-                self._max_chars is not None and self._chars > self._max_chars
-            ):
-                self._chars -= _chars(self._items.popitem(last=False)[1])
+                self._bytes += _size(value)
+            while len(self._items) > self._size or self._bytes > self._max_bytes:
+                self._bytes -= _size(self._items.popitem(last=False)[1])
         return value
 
 
-def _chars(value: Any) -> int:
-    return len(value[0]) if isinstance(value, tuple) and isinstance(value[0], str) else 0
+def _size(value: Any) -> int:
+    """The bytes of HTML in a cached value (other values are small)."""
+    if isinstance(value, tuple) and value:
+        value = value[0]
+    return len(value) if isinstance(value, bytes) else 0
 
 
 def _listing_cache() -> _RenderCache:
     return current_app.extensions.setdefault(
-        "webreader_listing_cache", _RenderCache(LISTING_CACHE_SIZE)
+        "webreader_listing_cache", _RenderCache(LISTING_CACHE_SIZE, LISTING_CACHE_BYTES)
     )
 
 
 def _page_cache() -> _RenderCache:
     return current_app.extensions.setdefault(
-        "webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE, PAGE_CACHE_CHARS)
+        "webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE, PAGE_CACHE_BYTES)
     )
 
 
 # Cached pages hold this in place of the CSRF token, which is the session's own.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(8)}"
+_CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 
 
 def render_listing(
@@ -196,7 +200,7 @@ def render_listing(
         more_only,
     )
 
-    def render() -> str:
+    def render() -> bytes:
         context: dict[str, Any] = {"after": after, "more_only": more_only}
         if query is not None:
             results, matched = articles.search_articles(db, query.fts, filters)
@@ -215,9 +219,9 @@ def render_listing(
                 if len(headlines) == articles.HEADLINES_PER_PAGE
                 else None,
             )
-        return render_template("_listing.html", **context)
+        return render_template("_listing.html", **context).encode()
 
-    html = _listing_cache().get_or_render(key, render)
+    html = _listing_cache().get_or_render(key, render).decode()
     if current is not None:
         # The cached list is shared by every article: mark this one here.
         marker = f'data-article-id="{current["id"]}"'
@@ -301,11 +305,11 @@ def page_or_fragment(
         body, etag = _page_cache().get_or_render(key, lambda: _with_etag(render()))
         response_cache.mark_cacheable()
     else:
-        body, etag = render(), None
-    if not fragment_only and CSRF_PLACEHOLDER in body:
+        body, etag = render().encode(), None
+    if not fragment_only and _CSRF_PLACEHOLDER_BYTES in body:
         token = session_csrf_token()
-        body = body.replace(CSRF_PLACEHOLDER, token)
-        etag = etag and _etag_of(f"{etag}:{token}")
+        body = body.replace(_CSRF_PLACEHOLDER_BYTES, token.encode())
+        etag = etag and _etag_of(f"{etag}:{token}".encode())
     response = make_response(body, status)
     response.vary.update(VARY)
     if etag:
@@ -313,13 +317,14 @@ def page_or_fragment(
     return response
 
 
-def _etag_of(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def _etag_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _with_etag(html: str) -> tuple[str, str]:
-    """A cached rendering keeps its ETag: hashed once, not on every request."""
-    return html, _etag_of(html)
+def _with_etag(html: str) -> tuple[bytes, str]:
+    """A cached rendering keeps its ETag (hashed once, not on every request), as bytes."""
+    body = html.encode()
+    return body, _etag_of(body)
 
 
 def _show_article(article_id: int, *, mark_read: bool) -> Response:
