@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import sqlite3
 import sys
@@ -163,6 +164,7 @@ def serve(
         }
     )
     log_to_stderr()
+    _fewer_malloc_arenas()
     try:
         server = create_server(
             app,
@@ -195,6 +197,18 @@ def serve(
         click.echo("Stopped.")
     finally:
         server.close()
+
+
+def _fewer_malloc_arenas() -> None:
+    """glibc gives threads malloc arenas of their own (up to 8 per core), and memory freed
+    in one is not reused by another: with waitress's threads the server grew by about 10 MB
+    more than it used. Two arenas (MALLOC_ARENA_MAX=2, as set before the threads start) is
+    the usual remedy. Elsewhere than glibc this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-8, 2)  # M_ARENA_MAX
 
 
 def is_loopback(host: str) -> bool:
