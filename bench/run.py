@@ -215,7 +215,7 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
     import bleach
 
     from webreader.db import open_db
-    from webreader.importers import import_file
+    from webreader.importers import import_sources
     from webreader.importers.textdump import decode_dump, load_rules, parse_dump
     from webreader.sanitize import ALLOWED_TAGS
 
@@ -227,12 +227,14 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
         bleach.clean(body, tags=ALLOWED_TAGS, strip=True)
     bleach_rate = len(bodies) / (time.perf_counter() - started)
 
-    db = open_db(folder / "import.db")
-    started = time.perf_counter()
-    for path in paths:
-        import_file(db, path, rules)
-    import_rate = len(paths) / (time.perf_counter() - started)
-    db.close()
+    rates = {}
+    for jobs in (1, os.cpu_count() or 1):
+        db = open_db(folder / f"import-{jobs}.db")
+        started = time.perf_counter()
+        for _path, result in import_sources(db, paths, rules, jobs=jobs):
+            assert result.status == "imported", result
+        rates[jobs] = len(paths) / (time.perf_counter() - started)
+        db.close()
 
     # Peak memory of the real command, in a child process of its own.
     child = subprocess.Popen(
@@ -242,7 +244,9 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
     )  # fmt: skip
     _, _, usage = os.wait4(child.pid, 0)
     return {
-        "import_rate": import_rate,
+        "import_rate": rates[1],
+        "import_rate_parallel": rates[max(rates)],
+        "jobs": max(rates),
         "bleach_rate": bleach_rate,
         "html_kb": statistics.mean(len(b) for b in bodies) / 1024,
         "import_peak_mb": usage.ru_maxrss / 1024,
@@ -378,8 +382,12 @@ def main(argv: list[str] | None = None) -> None:
         f"(slowest: “{search['slowest']}”) |",
         f"| import (parse, sanitize, store), {args.dumps:,} dumps of "
         f"{imported['html_kb']:.1f} KB HTML | {imported['import_rate']:,.0f} articles/s |",
+        f"| import with {imported['jobs']} processes preparing files for the writer "
+        f"(`--jobs`, the command's default) | {imported['import_rate_parallel']:,.0f} articles/s |",
         f"| bleach.clean alone, same bodies | {imported['bleach_rate']:,.0f} articles/s "
-        f"(import runs at {imported['import_rate'] / imported['bleach_rate']:.2f}× of it) |",
+        f"(import runs at {imported['import_rate'] / imported['bleach_rate']:.2f}× of it, "
+        f"{imported['import_rate_parallel'] / imported['bleach_rate']:.2f}× with "
+        f"{imported['jobs']} processes) |",
         f"| peak memory: import command / server after the load | "
         f"{imported['import_peak_mb']:.0f} MB / {serve_peak:.0f} MB "
         f"(RSS at the end {serve_rss:.0f} MB) |",

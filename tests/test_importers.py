@@ -175,3 +175,36 @@ def test_search_index_follows_inserts_and_updates(db, tmp_path):
     import_file(db, dump, load_rules())
     assert search("wolfr") == []
     assert search("molibden") == [new_id]
+
+
+def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
+    """--jobs: files prepared in other processes, written here in order: the same results,
+    the same rows, failures and feeds included."""
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT, SAMPLE
+    from webreader.importers import PARALLEL_MIN_FILES, import_sources
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    folder = tmp_path / "dumps"
+    generate.write_dumps(folder, PARALLEL_MIN_FILES + 5)
+    (folder / "zz-empty.txt").write_bytes(b"")
+    feed = ROOT / "tests" / "fixtures" / "feeds"
+    sources = [*sorted(folder.iterdir()), SAMPLE, *sorted(feed.glob("*.xml"))[:1]]
+    libraries = {}
+    for jobs in (1, 2):
+        db = open_db(tmp_path / f"jobs-{jobs}.db")
+        results = [(str(s), r.status, r.article_id, r.error) for s, r in
+                   import_sources(db, sources, load_rules(), jobs=jobs)]  # fmt: skip
+        rows = list(db.query("SELECT * FROM articles ORDER BY id"))
+        for row in rows:
+            del row["imported_at"], row["updated_at"]
+        libraries[jobs] = (results, rows)
+        db.close()
+    assert libraries[1] == libraries[2]
+    results = libraries[2][0]
+    assert [r[1] for r in results].count("failed") == 1
+    assert len(results) == len(sources) and Path(results[-1][0]).suffix == ".xml"

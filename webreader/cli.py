@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ipaddress
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from webreader import __version__
 from webreader.db import DEFAULT_DB, open_db
-from webreader.importers import InvalidDump, find_files, import_file, import_url
+from webreader.importers import InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
 
@@ -267,12 +268,19 @@ def set_password(db_path: Path, password: str) -> None:
     "--fetch-full", is_flag=True,
     help="For feed entries that carry only a summary, fetch and extract the whole page.",
 )  # fmt: skip
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), default=None, envvar="WEBREADER_JOBS",
+    show_envvar=True,
+    help="Processes that read, parse and sanitize files ahead of the one that writes "
+    "(default: one per CPU core; used from 40 files on).",
+)  # fmt: skip
 @click.argument("sources", nargs=-1, required=True)
 def import_(
     db_path: Path,
     rules_files: tuple[Path, ...],
     dry_run: bool,
     fetch_full: bool,
+    jobs: int | None,
     sources: tuple[str, ...],
 ) -> None:
     """Import articles from files, folders (searched recursively) and URLs: text dumps,
@@ -307,17 +315,18 @@ def import_(
             failures.append((path, "no such file or folder"))
     files: list[Path | str] = [*find_files(p for p in paths if p.exists()), *urls]
     # On stderr, and only on a terminal: stdout stays one line per file, for scripts.
-    progress = tqdm(files, unit="file", file=sys.stderr, disable=None, dynamic_ncols=True)
+    imported = import_sources(
+        db, files, rules, fetch_full=fetch_full, jobs=jobs or os.cpu_count() or 1
+    )
+    progress = tqdm(
+        imported, total=len(files), unit="file", file=sys.stderr, disable=None, dynamic_ncols=True
+    )
     if dry_run:
         # Every file goes through every step in one transaction, rolled back at the end, so
         # that later files see what earlier ones would have written.
         db.conn.execute("BEGIN")
     try:
-        for path in progress:
-            if isinstance(path, str):
-                result = import_url(db, path, rules, fetch_full=fetch_full)
-            else:
-                result = import_file(db, path, rules, fetch_full=fetch_full)
+        for path, result in progress:
             counts[result.status] += 1
             if result.status == "failed":
                 failures.append((path, result.error or "failed"))

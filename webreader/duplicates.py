@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -32,8 +34,30 @@ def _permutations():
     return MinHash, template.permutations, template.scheme
 
 
-@functools.lru_cache(maxsize=16)  # matching, then storing, signs the same text twice
+# Matching, then storing, signs the same text twice; an import's worker processes sign
+# ahead of the process that writes. The last few signatures made or received are kept.
+_known: OrderedDict[str, np.ndarray | None] = OrderedDict()
+_known_lock = threading.Lock()
+KNOWN_SIGNATURES = 16
+
+
+def remember(text: str | None, values: np.ndarray | None) -> None:
+    with _known_lock:
+        _known[text or ""] = values
+        while len(_known) > KNOWN_SIGNATURES:
+            _known.popitem(last=False)
+
+
 def signature(text: str | None) -> np.ndarray | None:
+    with _known_lock:
+        if (text or "") in _known:
+            return _known[text or ""]
+    values = _sign(text)
+    remember(text, values)
+    return values
+
+
+def _sign(text: str | None) -> np.ndarray | None:
     words = WORD.findall(fold(text or ""))
     if len(words) < MIN_WORDS:
         return None

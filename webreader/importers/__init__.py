@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 from courlan import normalize_url
 from sqlite_utils import Database
 
-from webreader import articles
+from webreader import articles, duplicates
 from webreader.db import writing
 from webreader.importers.base import InvalidInput, decode_text
 from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
@@ -35,7 +38,7 @@ CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "a
 
 __all__ = [
     "DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file",
-    "import_upload", "import_url",
+    "import_sources", "import_upload", "import_url",
 ]  # fmt: skip
 
 
@@ -117,6 +120,19 @@ def import_upload(db: Database, name: str, data: bytes, rules: DumpRules) -> Imp
     return _import(db, data, name, f"upload:{name}", rules)
 
 
+@dataclass
+class _Prepared:
+    """One page or dump, parsed, sanitized and derived: all of an import but the write,
+    which is what a worker process can do. Picklable."""
+
+    origin: Path | str
+    article: dict[str, Any]
+    teasers: list[dict[str, Any]]
+    title: str
+    warnings: list[str]
+    signature: Any = None  # the article's MinHash (duplicates.py), made where it was prepared
+
+
 def _import(
     db: Database,
     data: bytes,
@@ -129,34 +145,132 @@ def _import(
     fetch_full: bool = False,
 ) -> ImportResult:
     """Tells the format (by the server's content type, else by the bytes) and imports."""
-    warnings = []
     try:
         if content_type in FEED_TYPES or looks_like_feed(data):
             return _import_feed(db, origin, source_path, data, url, rules, fetch_full)
         if content_type is None and looks_like_jsonl(data):
             return _import_jsonl(db, origin, data)
-        if content_type in HTML_TYPES or (content_type is None and looks_like_html(data)):
-            parsed = parse_html(data, url=url)
-        elif content_type in (None, "text/plain"):
-            text, encoding = decode_text(data)
-            parsed = parse_dump(text, rules)
-            if encoding:
-                warnings.append(f"not UTF-8: read as {encoding}")
-        else:
-            raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
+        prepared = _prepare(data, origin, source_path, rules, url=url, content_type=content_type)
     except InvalidInput as exc:
         return ImportResult(origin, "failed", error=str(exc))
-    article = finish(parsed.article, source_path)
-    teasers = [finish(teaser, source_path) for teaser in parsed.teasers]
-    saved = articles.save_dump(db, article, teasers)
-    return ImportResult(
+    return _store(db, prepared)
+
+
+def _prepare(
+    data: bytes,
+    origin: Path | str,
+    source_path: str,
+    rules: DumpRules,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+) -> _Prepared:
+    """A page or a dump, ready to store; InvalidInput says why not."""
+    warnings = []
+    if content_type in HTML_TYPES or (content_type is None and looks_like_html(data)):
+        parsed = parse_html(data, url=url)
+    elif content_type in (None, "text/plain"):
+        text, encoding = decode_text(data)
+        parsed = parse_dump(text, rules)
+        if encoding:
+            warnings.append(f"not UTF-8: read as {encoding}")
+    else:
+        raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
+    return _Prepared(
         origin,
+        finish(parsed.article, source_path),
+        [finish(teaser, source_path) for teaser in parsed.teasers],
+        parsed.article["title"],
+        warnings + parsed.warnings,
+    )
+
+
+def _store(db: Database, prepared: _Prepared) -> ImportResult:
+    if prepared.signature is not None:
+        duplicates.remember(prepared.article.get("text"), prepared.signature)
+    saved = articles.save_dump(db, prepared.article, prepared.teasers)
+    return ImportResult(
+        prepared.origin,
         saved["status"],
         article_id=saved["id"],
-        title=parsed.article["title"],
+        title=prepared.title,
         teasers=saved["teasers"],
-        warnings=warnings + parsed.warnings,
+        warnings=prepared.warnings,
     )
+
+
+def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | None:
+    """In a worker process: a file read and prepared, a failure, or None for a feed or an
+    export, which the writing process imports whole (one transaction, maybe fetches)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ImportResult(path, "failed", error=exc.strerror or str(exc))
+    if looks_like_feed(data) or looks_like_jsonl(data):
+        return None
+    try:
+        prepared = _prepare(data, path, str(path.resolve()), rules)
+    except InvalidInput as exc:
+        return ImportResult(path, "failed", error=str(exc))
+    prepared.signature = duplicates.signature(prepared.article.get("text"))
+    return prepared
+
+
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 40
+
+
+def import_sources(
+    db: Database,
+    sources: Iterable[Path | str],
+    rules: DumpRules,
+    *,
+    fetch_full: bool = False,
+    jobs: int = 1,
+) -> Iterator[tuple[Path | str, ImportResult]]:
+    """Imports files and URLs, in order, yielding each one's result as it is stored.
+
+    With jobs > 1, files are read, parsed, sanitized and measured (language) in that many
+    worker processes, a bounded window ahead of this process, which writes them one by one
+    (SQLite has one writer): the same results in the same order, on more cores."""
+    sources = list(sources)
+    files = [s for s in sources if isinstance(s, Path)]
+    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for source in sources:
+            if isinstance(source, Path):
+                yield source, import_file(db, source, rules, fetch_full=fetch_full)
+            else:
+                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+        return
+    window = jobs * 8  # prepared files waiting for the writer, at most
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque = deque()
+        queue = iter(sources)
+
+        def fill() -> None:
+            while len(pending) < window:
+                source = next(queue, None)
+                if source is None:
+                    return
+                ready = (
+                    pool.submit(_prepare_file, source, rules) if isinstance(source, Path) else None
+                )
+                pending.append((source, ready))
+
+        fill()
+        while pending:
+            source, ready = pending.popleft()
+            fill()
+            if ready is None:
+                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+                continue
+            prepared = ready.result()
+            if prepared is None:  # a feed or an export: imported whole, here
+                yield source, import_file(db, source, rules, fetch_full=fetch_full)
+            elif isinstance(prepared, ImportResult):
+                yield source, prepared
+            else:
+                yield source, _store(db, prepared)
 
 
 def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> ImportResult:
