@@ -43,22 +43,21 @@ def log_in(client, password: str = PASSWORD, next_path: str = "/articles/2"):
     )
 
 
-def starred(app, article_id: int) -> bool:
+def _marked(app, article_id: int, column: str) -> bool:
     db = connect(app.config["DATABASE"])
     try:
-        row = db.execute("SELECT starred_at FROM articles WHERE id = ?", [article_id]).fetchone()
+        row = db.execute(f"SELECT {column} FROM articles WHERE id = ?", [article_id]).fetchone()
         return row[0] is not None
     finally:
         db.close()
+
+
+def starred(app, article_id: int) -> bool:
+    return _marked(app, article_id, "starred_at")
 
 
 def read(app, article_id: int) -> bool:
-    db = connect(app.config["DATABASE"])
-    try:
-        row = db.execute("SELECT read_at FROM articles WHERE id = ?", [article_id]).fetchone()
-        return row[0] is not None
-    finally:
-        db.close()
+    return _marked(app, article_id, "read_at")
 
 
 # ---- the password ---------------------------------------------------------------------------
