@@ -122,13 +122,19 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def load(url: str, paths: list[str], duration: float, headers: dict[str, str] | None = None):
+def load(
+    url: str,
+    paths: list[str],
+    duration: float,
+    headers: dict[str, str] | None = None,
+    connections: int = WRK_CONNECTIONS,
+):
     """wrk against url, cycling through paths: requests/s, p50 and p99 latency in ms."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(paths, headers or {}))
     try:
         out = subprocess.run(
-            ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{max(duration, 1):.0f}s",
+            ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(duration, 1):.0f}s",
              "--latency", "-s", script.name, url],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
@@ -312,6 +318,9 @@ def main(argv: list[str] | None = None) -> None:
         row("full page (newest 50)", load(reader.url, pages, args.duration, browser), base)
         search_paths = [f"/search?q={urllib.request.quote(q)}" for q in queries]
         row("search as you type (htmx)", load(reader.url, search_paths, args.duration, htmx), base)
+        # One reader typing, the usual case of a self-hosted reader: latency without queueing.
+        alone = load(reader.url, search_paths[::-1], args.duration, htmx, connections=1)
+        row("search, one reader typing (1 connection)", alone, base)
         serve_rss, serve_peak = reader.memory_mb()
 
         fragment_bytes = fetch(reader.url + fragments[0], htmx)

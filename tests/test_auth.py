@@ -249,6 +249,8 @@ def test_a_read_only_library_refuses_every_change(db_path):
     csrf = token(client)
     response = client.post("/articles/2/star", data={"starred": "1", "csrf_token": csrf})
     assert response.status_code == 403 and "read-only" in response.text
+    app.config["LOGIN_REQUIRED"] = True  # a public read-only mirror: nothing to log in for
+    assert "Log in" not in client.get("/articles/3").text
     assert not starred(app, 2)
 
 

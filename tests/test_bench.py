@@ -25,6 +25,7 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
         "article fragment (htmx)",
         "full page (newest 50)",
         "search as you type (htmx)",
+        "search, one reader typing (1 connection)",
         "Datasette row page",
         "Datasette row JSON",
     ]:

@@ -140,7 +140,9 @@ def _auth_context() -> dict[str, Any]:
     return {
         "can_write": can_write(),
         "is_admin": is_admin(),
-        "login_offered": config["LOGIN_REQUIRED"] or config["PRIVATE"],
+        # Nothing to log in for on a read-only library that anyone may read.
+        "login_offered": config["PRIVATE"]
+        or (config["LOGIN_REQUIRED"] and not config["READ_ONLY"]),
     }
 
 
