@@ -403,3 +403,16 @@ def test_the_admins_pages_are_cached_too(public_app, caplog):
     stylesheet = re.search(r'href="(/static/style\.css[^"]*)"', again.text)[1]
     with client.get(stylesheet) as static:
         assert "Set-Cookie" not in static.headers
+
+
+def test_a_new_password_ends_replays_of_the_old_logins_pages(private_app):
+    """The response cache keeps the admin's pages; after a new password (set from the
+    command line, another process) the old session must not get them again."""
+    client = private_app.test_client()
+    log_in(client)
+    client.get("/articles/2")
+    assert "Log out" in client.get("/articles/2").text  # now replayed from the cache
+    db = connect(private_app.config["DATABASE"])
+    auth.set_password(db, "another long password")
+    db.close()
+    assert client.get("/articles/2").status_code == 303  # to the login page

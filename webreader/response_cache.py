@@ -2,7 +2,8 @@
 
 A view opts in by calling mark_cacheable() (page_or_fragment(cache=True) does). The stored
 response is keyed on the library's generation (see db.py: every write to articles changes
-it) and on everything in the request a view may read: path, query, host, prefix, cookies
+it), the admin password (a new one logs everyone out), and on everything in the request a
+view may read: path, query, host, prefix, cookies
 and the htmx headers. So a replay is byte for byte what Flask would answer at that moment.
 A response is not kept when it sets a cookie, is not a 200, or when the request itself
 changed the library (opening an unread article marks it read)."""
@@ -87,9 +88,14 @@ class ResponseCache:
             self._store(key, (seen["status"], list(seen["headers"]), body))
         return [body]
 
-    def _generation(self) -> int:
+    def _generation(self) -> tuple:
+        """The library's generation, and the admin password's hash: a new password logs
+        every session out, so no response made for an old login may be replayed."""
         db = thread_connection(self.database)
-        return db.execute("SELECT generation FROM library_state").fetchone()[0]
+        return db.execute(
+            "SELECT generation, (SELECT value FROM settings WHERE key = 'admin_password') "
+            "FROM library_state"
+        ).fetchone()
 
     def _store(self, key: tuple, entry: tuple[str, list[tuple[str, str]], bytes]) -> None:
         size = len(entry[2])
