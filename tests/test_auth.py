@@ -416,3 +416,12 @@ def test_a_new_password_ends_replays_of_the_old_logins_pages(private_app):
     auth.set_password(db, "another long password")
     db.close()
     assert client.get("/articles/2").status_code == 303  # to the login page
+
+
+def test_a_read_only_mirror_may_go_public_without_a_password(db_path, serve):
+    """Nothing can be changed, so there is nothing to protect with a password."""
+    server = serve(db_path, args=["--host", "0.0.0.0", "--read-only"])
+    assert "0.0.0.0" in server.banner
+    with urllib.request.urlopen(server.url + "/articles/1") as response:
+        page = response.read().decode()
+    assert "star-form" not in page and "Log in" not in page
