@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE = FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt"
 CHROMIUM = "/usr/bin/chromium"
+# What a browser sends with a form that a page of another site submits.
+CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from conftest import CROSS_SITE
 from webreader import create_app
 from webreader.db import open_db
 
@@ -28,10 +29,6 @@ def state(app, article_id: int) -> dict:
         return db["articles"].get(article_id)
     finally:
         db.close()
-
-
-def token(client, url: str = "/articles/1") -> str:
-    return soup(client.get(url)).select_one("input[name=csrf_token]")["value"]
 
 
 # ---- read when opened --------------------------------------------------------------------
@@ -78,22 +75,38 @@ def test_htmx_open_updates_headline_and_count_out_of_band(client):
 
 
 @pytest.mark.parametrize("action", ["read", "star"])
-def test_write_actions_need_a_csrf_token(app, client, action):
+@pytest.mark.parametrize(
+    "headers",
+    [
+        CROSS_SITE,
+        {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another origin
+        {"Origin": "https://evil.example"},  # a browser from before Sec-Fetch-Site
+        {"Origin": "null"},  # a sandboxed frame, a data: URL
+    ],
+)
+def test_write_actions_from_another_origin_are_refused(app, client, action, headers):
     before = state(app, 2)
     field = "read" if action == "read" else "starred"
-    response = client.post(f"/articles/2/{action}", data={field: "1"})
-    assert response.status_code == 400
-    assert "CSRF" in soup(response).select_one(".error-state").get_text()
+    response = client.post(f"/articles/2/{action}", data={field: "1"}, headers=headers)
+    assert response.status_code == 403
+    assert "another site" in soup(response).select_one(".error-state").get_text()
     assert state(app, 2) == before
-    wrong = client.post(f"/articles/2/{action}", data={field: "1", "csrf_token": "forged"})
-    assert wrong.status_code == 400
-    assert state(app, 2) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://localhost"}, {}],
+)
+def test_write_actions_from_this_site_or_no_browser_are_accepted(app, client, headers):
+    response = client.post("/articles/2/star", data={"starred": "1"}, headers=headers)
+    assert response.status_code == 303
+    assert state(app, 2)["starred_at"] is not None
 
 
 def test_mark_unread_without_javascript_redirects_and_keeps_it_unread(app, client):
-    csrf = token(client)
+    client.get("/articles/1")
     assert state(app, 1)["read_at"] is not None
-    response = client.post("/articles/1/read", data={"read": "0", "csrf_token": csrf})
+    response = client.post("/articles/1/read", data={"read": "0"})
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/articles/1/vladimir-putin")
     assert "keep_unread=1" in response.headers["Location"]
@@ -103,10 +116,7 @@ def test_mark_unread_without_javascript_redirects_and_keeps_it_unread(app, clien
 
 
 def test_mark_read_and_star_with_htmx_return_the_article(app, client):
-    csrf = token(client, "/articles/2?keep_unread=1")
-    response = client.post(
-        "/articles/3/star", data={"starred": "1", "csrf_token": csrf}, headers=HTMX
-    )
+    response = client.post("/articles/3/star", data={"starred": "1"}, headers=HTMX)
     page = soup(response)
     assert response.status_code == 200
     assert state(app, 3)["starred_at"] is not None
@@ -114,21 +124,21 @@ def test_mark_read_and_star_with_htmx_return_the_article(app, client):
     assert page.select_one(".star-form button")["aria-pressed"] == "true"
     assert out_of_band(page).select_one("li#headline-3 .star-mark").get_text() == "Starred"
 
-    client.post("/articles/3/read", data={"read": "1", "csrf_token": csrf}, headers=HTMX)
+    client.post("/articles/3/read", data={"read": "1"}, headers=HTMX)
     assert state(app, 3)["read_at"] is not None
-    client.post("/articles/3/star", data={"starred": "0", "csrf_token": csrf}, headers=HTMX)
+    client.post("/articles/3/star", data={"starred": "0"}, headers=HTMX)
     assert state(app, 3)["starred_at"] is None
 
 
 @pytest.mark.parametrize("data", [{}, {"read": "yes"}, {"read": "2"}])
 def test_a_malformed_form_is_a_clear_400(client, data):
-    response = client.post("/articles/1/read", data={**data, "csrf_token": token(client)})
+    response = client.post("/articles/1/read", data={**data})
     assert response.status_code == 400
     assert "read=1 or read=0" in soup(response).select_one(".error-state").get_text()
 
 
 def test_write_actions_on_a_missing_article_are_404(client):
-    response = client.post("/articles/999/star", data={"starred": "1", "csrf_token": token(client)})
+    response = client.post("/articles/999/star", data={"starred": "1"})
     assert response.status_code == 404
 
 
@@ -155,8 +165,7 @@ def test_unread_filter_is_a_real_url_and_keeps_the_open_article(app, client):
 
 
 def test_starred_filter_lists_starred_articles(client):
-    csrf = token(client)
-    client.post("/articles/5/star", data={"starred": "1", "csrf_token": csrf})
+    client.post("/articles/5/star", data={"starred": "1"})
     page = soup(client.get("/?show=starred"))
     assert [a["data-article-id"] for a in page.select("#headlines a")] == ["5"]
     assert page.select_one("article")["data-article-id"] == "5"
@@ -189,9 +198,8 @@ def test_previous_and_next_links_follow_the_sidebar_order(client):
 
 
 def test_previous_and_next_stay_within_the_filter(client):
-    csrf = token(client)
     for article_id in (4, 7):
-        client.post(f"/articles/{article_id}/star", data={"starred": "1", "csrf_token": csrf})
+        client.post(f"/articles/{article_id}/star", data={"starred": "1"})
     page = soup(client.get("/articles/4?show=starred"))
     assert page.select_one('a[rel="next"]')["href"].startswith("/articles/7/")
     assert "show=starred" in page.select_one('a[rel="next"]')["href"]
@@ -246,7 +254,6 @@ def test_saved_preferences_are_applied_on_the_first_paint(client):
             "font": "large",
             "width": "wide",
             "next": "/articles/2?show=unread",
-            "csrf_token": token(client),
         },
     )
     assert response.status_code == 303
@@ -261,9 +268,7 @@ def test_saved_preferences_are_applied_on_the_first_paint(client):
 
 
 def test_preferences_over_htmx_answer_204(client):
-    response = client.post(
-        "/settings", data={"theme": "light", "csrf_token": token(client)}, headers=HTMX
-    )
+    response = client.post("/settings", data={"theme": "light"}, headers=HTMX)
     assert response.status_code == 204
     assert "theme=light" in response.headers["Set-Cookie"]
 
@@ -272,12 +277,13 @@ def test_preferences_over_htmx_answer_204(client):
     "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x", ""]
 )
 def test_settings_never_redirect_off_site(client, target):
-    response = client.post("/settings", data={"next": target, "csrf_token": token(client)})
+    response = client.post("/settings", data={"next": target})
     assert response.headers["Location"] == "/"
 
 
-def test_settings_need_a_csrf_token(client):
-    assert client.post("/settings", data={"theme": "dark"}).status_code == 400
+def test_settings_from_another_site_are_refused(client):
+    response = client.post("/settings", data={"theme": "dark"}, headers=CROSS_SITE)
+    assert response.status_code == 403 and "Set-Cookie" not in response.headers
 
 
 def test_a_tampered_cookie_falls_back_to_defaults(client):
@@ -290,7 +296,7 @@ def test_a_tampered_cookie_falls_back_to_defaults(client):
     )
 
 
-# ---- the secret behind sessions and CSRF ---------------------------------------------------
+# ---- the secret behind sessions ---------------------------------------------------------
 
 
 def test_secret_key_is_made_once_and_kept_in_the_database(db_path):

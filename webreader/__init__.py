@@ -8,14 +8,12 @@ from typing import Any
 
 from flask import Flask
 from flask_compress import Compress
-from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 __version__ = "0.1.0"
 
 _PACKAGE = Path(__file__).resolve().parent
 
-csrf = CSRFProtect()
 compress = Compress()
 
 
@@ -34,7 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         assets,
         auth,
         boilerplate,
+        caching,
         db,
+        origins,
         security,
         sessions,
         views,
@@ -51,7 +51,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PRIVATE=False,  # True: reading needs the login too
         READ_ONLY=False,  # True: nothing can be changed, logged in or not
         URL_PREFIX="",  # "/reader": served under that path (behind a proxy)
-        TRUST_PROXY=0,  # how many proxies' X-Forwarded-* headers to believe
+        TRUST_PROXY=0,  # how many proxies' X-Forwarded-For/-Proto/-Host headers to believe
+        # Host names answered besides IP addresses and localhost ("reader.example.org",
+        # ".example.org" for it and its subdomains); a list, or a comma-separated string.
+        ALLOWED_HOSTS=[],
         SESSION_COOKIE_SAMESITE="Lax",
         # The admin's login lasts 30 days from logging in. Refreshing it on every request
         # would put a Set-Cookie on every response, static files included, and no cache
@@ -61,12 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Uploads through the Add form; a larger request gets 413.
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         BOILERPLATE_THRESHOLD=boilerplate.DEFAULT_THRESHOLD,
-        # The token is tied to the session cookie, so it lives as long as the browser session.
-        WTF_CSRF_TIME_LIMIT=None,
-        # Over HTTPS Flask-WTF also wants a Referer from this host, but every page says
-        # Referrer-Policy: no-referrer, so browsers send none and every POST would fail.
-        # The token (tied to the HttpOnly, SameSite=Lax session cookie) is the protection.
-        WTF_CSRF_SSL_STRICT=False,
         # HTML, CSS, JS and SVG; brotli or gzip, whichever the browser takes (both ship with
         # Flask-Compress; zstd would need another package to decode on some systems).
         COMPRESS_ALGORITHM=["br", "gzip"],
@@ -85,8 +82,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Htmx(app)
     sessions.init_app(app)
     db.init_app(app)  # also provides SECRET_KEY when none is configured
-    csrf.init_app(app)
+    origins.init_app(app)
     auth.init_app(app)
+    caching.init_app(app)
     security.init_app(app)
     assets.init_app(app)
     app.register_blueprint(views.bp)
@@ -102,18 +100,20 @@ def normalize_prefix(prefix: str | None) -> str:
 
 def _wrap(app: Flask) -> None:
     """The WSGI layers around Flask, outermost first: proxy headers (only when trusted),
-    the access log, the URL prefix, the response cache."""
-    from werkzeug.exceptions import NotFound
+    the access log, the URL prefix, the response cache.
+
+    X-Forwarded-Prefix is never believed: a client could send one through a proxy that
+    passes it on, and every link would point elsewhere. The prefix is configured."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from webreader import access_log, response_cache
+    from webreader import access_log, caching, security
 
-    wsgi = response_cache.ResponseCache(app.wsgi_app, app.config["DATABASE"])
+    wsgi = caching.ResponseCache(app, app.wsgi_app)
     if app.config["URL_PREFIX"]:
-        wsgi = DispatcherMiddleware(NotFound(), {app.config["URL_PREFIX"]: wsgi})
+        wsgi = DispatcherMiddleware(security.not_found, {app.config["URL_PREFIX"]: wsgi})
     wsgi = access_log.AccessLog(wsgi)
     proxies = int(app.config["TRUST_PROXY"] or 0)
     if proxies:
-        wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        wsgi = ProxyFix(wsgi, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=0)
     app.wsgi_app = wsgi  # type: ignore[method-assign]

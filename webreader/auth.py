@@ -10,7 +10,10 @@ client address (Flask-Limiter), failures only.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
+import ipaddress
+import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +24,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_app_context,
     redirect,
     render_template,
     session,
@@ -30,6 +34,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from htmx_flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.urls import iri_to_uri
 
 from webreader.db import get_db, writing
 
@@ -37,6 +42,8 @@ PASSWORD_SETTING = "admin_password"
 MIN_PASSWORD_LENGTH = 10
 LOGIN_TITLE = "Log in · webreader"
 LOGIN_LIMITS = "5 per minute; 20 per hour"
+SESSION_LIFETIME = 30 * 24 * 3600
+MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
 # POSTs that change the library (the reading preferences are a cookie: anyone's own).
@@ -45,7 +52,7 @@ WRITE_ENDPOINTS = {
 }  # fmt: skip
 
 bp = Blueprint("auth", __name__)
-limiter = Limiter(get_remote_address, storage_uri="memory://", headers_enabled=True)
+limiter = Limiter(lambda: client_key(), storage_uri="memory://", headers_enabled=True)
 
 
 class WeakPassword(ValueError):
@@ -61,6 +68,7 @@ def set_password(db: Any, password: str) -> None:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [PASSWORD_SETTING, generate_password_hash(password)],
         )
+        db.execute("DELETE FROM admin_sessions")  # a new password logs everyone out
 
 
 def password_hash(db: Any) -> str | None:
@@ -68,17 +76,54 @@ def password_hash(db: Any) -> str | None:
     return row[0] if row else None
 
 
-def _stamp(stored_hash: str) -> str:
-    """What a logged-in session holds: part of the current hash (its salt differs each
-    time), so setting a new password logs every session out."""
-    return stored_hash[-16:]
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Any) -> str:
+    """A new admin login: a random token for the cookie, its hash kept here. The oldest
+    logins beyond MAX_SESSIONS, and expired ones, are ended."""
+    token = secrets.token_urlsafe(32)
+    now = time.time()
+    with writing(db):
+        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [now - _lifetime()])
+        db.execute("INSERT INTO admin_sessions VALUES (?, ?)", [_token_hash(token), now])
+        db.execute(
+            "DELETE FROM admin_sessions WHERE token_hash NOT IN (SELECT token_hash FROM "
+            "admin_sessions ORDER BY created_at DESC LIMIT ?)",
+            [MAX_SESSIONS],
+        )
+    return token
+
+
+def session_is_live(db: Any, token: str) -> bool:
+    row = db.execute(
+        "SELECT created_at FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)]
+    ).fetchone()
+    return row is not None and row[0] > time.time() - _lifetime()
+
+
+def end_session(db: Any, token: str | None) -> None:
+    if token:
+        with writing(db):
+            db.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+def end_all_sessions(db: Any) -> None:
+    with writing(db):
+        db.execute("DELETE FROM admin_sessions")
+
+
+def _lifetime() -> float:
+    if has_app_context():
+        return current_app.permanent_session_lifetime.total_seconds()
+    return SESSION_LIFETIME
 
 
 def is_admin() -> bool:
     if "is_admin" not in g:
-        stamp = session.get("admin")
-        stored = password_hash(get_db()) if stamp else None
-        g.is_admin = bool(stored) and hmac.compare_digest(stamp, _stamp(stored))
+        token = session.get("admin")
+        g.is_admin = isinstance(token, str) and session_is_live(get_db(), token)
     return g.is_admin
 
 
@@ -91,11 +136,6 @@ def can_write() -> bool:
 
 def can_read() -> bool:
     return not current_app.config["PRIVATE"] or is_admin()
-
-
-def viewer() -> tuple[bool, bool]:
-    """What a rendering depends on besides the library: part of the render cache's key."""
-    return can_write(), is_admin()
 
 
 def _to_login(status: int) -> Response:
@@ -115,11 +155,21 @@ def _to_login(status: int) -> Response:
 
 
 def local_path(target: str | None) -> str:
-    """Only a path on this site, for redirects after a form: never an open redirect."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or "\\" in target:
+    """Only a path on this site, for redirects after a form: never an open redirect.
+
+    Checked as the Location header will carry it (werkzeug encodes it with iri_to_uri) and
+    as browsers read it: they drop tabs and newlines, take a backslash for a slash, and
+    read any path that starts with two slashes as another host (`////evil.example`)."""
+    target = target or ""
+    location = iri_to_uri(target)
+    if (
+        not location.startswith("/")
+        or any(c <= " " or c in "\\\x7f" for c in target)
+        or location[1:2] in ("/", "\\")
+        or any(c <= " " or c in "\\\x7f" for c in location)
+    ):
         return url_for("reader.index")
-    return target
+    return location
 
 
 def _guard() -> Response | None:
@@ -147,10 +197,11 @@ def _auth_context() -> dict[str, Any]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Every attempt counts, and is counted before the password is checked: counting only the
+# failures after the answer let concurrent guesses through before the first was counted.
 @limiter.limit(
     LOGIN_LIMITS,
     methods=["POST"],
-    deduct_when=lambda response: response.status_code == 401,
     error_message="Too many wrong passwords from this address. Wait a minute and try again.",
 )
 def login() -> Response | str:
@@ -170,18 +221,38 @@ def login() -> Response | str:
             render_template("login.html", next_path=next_path, failed=True, page_title=LOGIN_TITLE),
             401,
         )
-    session.clear()  # a fresh session (and CSRF token) for the admin: no fixation
-    session["admin"] = _stamp(stored)
+    session.clear()  # a fresh session for the admin: no fixation
+    session["admin"] = start_session(get_db())
     session.permanent = True
     return redirect(next_path, 303)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    # The rest of the session stays: its CSRF token keeps other open tabs' forms valid, so
-    # they meet the login page rather than a token error.
-    session.pop("admin", None)
+    """Ends this login on the server (a copy of the cookie is worthless afterwards), or
+    every login with everywhere=1."""
+    db = get_db()
+    if request.form.get("everywhere") == "1" and is_admin():
+        end_all_sessions(db)
+    else:
+        end_session(db, session.get("admin"))
+    session.clear()
     return redirect(url_for("reader.index"), 303)
+
+
+def client_key() -> str:
+    """The rate limit's key: the client's address, and for IPv6 its /64 network, which one
+    household or server usually holds whole (one address each try would escape the limit)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def init_app(app: Flask) -> None:

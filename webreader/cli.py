@@ -95,8 +95,17 @@ def _flag(name: str, envvar: str, help_text: str):
     default=0,
     envvar="WEBREADER_TRUST_PROXY",
     show_envvar=True,
-    help="How many reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host/"
-    "-Prefix headers are believed. 0 (the default) believes none.",
+    help="How many reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host "
+    "headers are believed (never -Prefix: use --url-prefix). 0 (the default) believes none.",
+)
+@click.option(
+    "--allowed-hosts",
+    default="",
+    envvar="WEBREADER_ALLOWED_HOSTS",
+    show_envvar=True,
+    help="Host names the server answers to, comma-separated (reader.example.org; "
+    ".example.org for it and its subdomains). IP addresses and localhost always work; "
+    "any other name gets 400, which stops DNS-rebinding pages.",
 )
 @_flag("--private", "WEBREADER_PRIVATE", "Reading needs the admin login too.")
 @_flag("--read-only", "WEBREADER_READ_ONLY", "Nothing can be changed, logged in or not.")
@@ -113,6 +122,7 @@ def serve(
     threads: int,
     url_prefix: str,
     trust_proxy: int,
+    allowed_hosts: str,
     private: bool,
     read_only: bool,
     login_required: bool,
@@ -129,7 +139,7 @@ def serve(
     Example:
         webreader serve --db articles.db --port 8000
         webreader serve --host 0.0.0.0 --private
-        webreader serve --trust-proxy 1 --url-prefix /reader
+        webreader serve --trust-proxy 1 --allowed-hosts reader.example.org
     """
     from waitress.server import create_server
 
@@ -162,10 +172,12 @@ def serve(
             "READ_ONLY": read_only,
             "URL_PREFIX": url_prefix,
             "TRUST_PROXY": trust_proxy,
+            "ALLOWED_HOSTS": allowed_hosts,
         }
     )
     log_to_stderr()
     _fewer_malloc_arenas()
+    _enough_file_descriptors(CONNECTION_LIMITS["connection_limit"])
     try:
         server = create_server(
             app,
@@ -176,6 +188,8 @@ def serve(
             # waitress drops every X-Forwarded-* header it was not told to trust; the app
             # (werkzeug's ProxyFix, see create_app) reads them when --trust-proxy says so.
             clear_untrusted_proxy_headers=not trust_proxy,
+            **CONNECTION_LIMITS,
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 64 * 1024,
         )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
@@ -198,6 +212,30 @@ def serve(
         click.echo("Stopped.")
     finally:
         server.close()
+
+
+# Idle and slow connections cost waitress a socket, not a thread: allow many (its default of
+# 100 let 100 idle sockets stop the server), close the idle ones after a minute, and watch
+# them with poll(), which has no 1,024-descriptor ceiling as select() has.
+CONNECTION_LIMITS = {
+    "connection_limit": 1000,
+    "channel_timeout": 60,
+    "cleanup_interval": 15,
+    "asyncore_use_poll": True,
+}
+
+
+def _enough_file_descriptors(needed: int) -> None:
+    """Raise the soft limit on open files towards the hard one, so connection_limit holds."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed + 256  # the database, its WAL, logs, fetches
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
 def _fewer_malloc_arenas() -> None:

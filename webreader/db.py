@@ -175,6 +175,20 @@ def add_duplicate_signatures(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations()
+def add_admin_sessions(db: sqlite_utils.Database) -> None:
+    """Admin logins kept on the server, so that logging out ends one for good: the cookie
+    holds a random token, this table its hash. Deleting a row (log out, log out everywhere,
+    a new password) moves the generation on, so no cached page made for it is replayed."""
+    db.execute(
+        "CREATE TABLE admin_sessions (token_hash TEXT PRIMARY KEY, created_at REAL NOT NULL)"
+    )
+    db.execute(
+        "CREATE TRIGGER admin_sessions_ad AFTER DELETE ON admin_sessions "
+        "BEGIN UPDATE library_state SET generation = generation + 1; END"
+    )
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).

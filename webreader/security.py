@@ -4,6 +4,9 @@ no MIME sniffing, no Referer sent to the sites articles link to, no framing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,6 +37,18 @@ def _add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.add(name, value)
     return response
+
+
+def not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The answer outside --url-prefix, where Flask is not reached: a 404 with the headers."""
+    body = b"Not found. This server answers under its URL prefix only.\n"
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *HEADERS.items(),
+    ]
+    start_response("404 NOT FOUND", headers)
+    return [body]
 
 
 def init_app(app: Flask) -> None:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
 from flask import (
@@ -21,15 +17,13 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    session,
     url_for,
 )
-from flask_wtf.csrf import generate_csrf
 from htmx_flask import request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from webreader import articles, auth, boilerplate, preferences, response_cache, search
+from webreader import articles, auth, boilerplate, caching, origins, preferences, search
 from webreader.db import get_db
 from webreader.text import count_words, long_date, reading_minutes
 
@@ -40,12 +34,6 @@ SITE_NAME = "webreader"
 VARY = ("HX-Request", "HX-History-Restore-Request")
 # URL parameters that say what the sidebar lists; links keep them.
 LISTING_PARAMS = ("q", "show", "source", "from", "to")
-LISTING_CACHE_SIZE = 256
-LISTING_CACHE_BYTES = 4 * 1024 * 1024
-# Pages are ~50 KB and fragments ~10 KB: a reader's working set. HTML is kept as UTF-8
-# bytes, half what a Python string of Romanian text (ș, ț) takes.
-PAGE_CACHE_SIZE = 4096
-PAGE_CACHE_BYTES = 12 * 1024 * 1024
 
 
 # ---- what the request asks for ----------------------------------------------------------
@@ -127,58 +115,6 @@ def _load_preferences() -> None:
     g.prefs = preferences.from_cookie(request.cookies.get(preferences.COOKIE))
 
 
-class _RenderCache:
-    """Rendered HTML keyed on the library's generation and what the request asked for:
-    a repeated page costs a dictionary lookup, not queries and templates. Any write to
-    articles (a read mark too) changes the generation, so nothing stale is served.
-    Bounded by entries and by the bytes of HTML kept."""
-
-    def __init__(self, size: int, max_bytes: int) -> None:
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._size = size
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._lock = Lock()
-
-    def get_or_render(self, key: tuple, render: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = render()
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = value
-                self._bytes += _size(value)
-            while len(self._items) > self._size or self._bytes > self._max_bytes:
-                self._bytes -= _size(self._items.popitem(last=False)[1])
-        return value
-
-
-def _size(value: Any) -> int:
-    """The bytes of HTML in a cached value (other values are small)."""
-    if isinstance(value, tuple) and value:
-        value = value[0]
-    return len(value) if isinstance(value, bytes) else 0
-
-
-def _listing_cache() -> _RenderCache:
-    return current_app.extensions.setdefault(
-        "webreader_listing_cache", _RenderCache(LISTING_CACHE_SIZE, LISTING_CACHE_BYTES)
-    )
-
-
-def _page_cache() -> _RenderCache:
-    return current_app.extensions.setdefault(
-        "webreader_page_cache", _RenderCache(PAGE_CACHE_SIZE, PAGE_CACHE_BYTES)
-    )
-
-
-# Cached pages hold this in place of the CSRF token, which is the session's own.
-CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(8)}"
-_CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
-
-
 def render_listing(
     current: dict[str, Any] | None = None, after: int | None = None, more_only: bool = False
 ) -> Markup:
@@ -191,14 +127,7 @@ def render_listing(
     keep = current["id"] if current and filters.show != "all" else None
     if after is None and current is not None and query is None:
         after = articles.find_page_start(db, current, filters, keep)
-    key = (
-        articles.get_generation(db),
-        request.args.get("q", ""),
-        tuple(sorted(listing_args().items())),
-        keep,
-        after,
-        more_only,
-    )
+    parts = (tuple(sorted(listing_args().items())), keep, after, more_only)
 
     def render() -> bytes:
         context: dict[str, Any] = {"after": after, "more_only": more_only}
@@ -221,7 +150,7 @@ def render_listing(
             )
         return render_template("_listing.html", **context).encode()
 
-    html = _listing_cache().get_or_render(key, render).decode()
+    html = caching.rendered("listing", parts, render).decode()
     if current is not None:
         # The cached list is shared by every article: mark this one here.
         marker = f'data-article-id="{current["id"]}"'
@@ -237,20 +166,8 @@ def _result(row: dict[str, Any], query: search.Query) -> dict[str, Any]:
     }
 
 
-def _cached(name: str, compute) -> Any:
-    """A value that depends only on the library's contents, computed once per generation."""
-    key = (name, articles.get_generation(get_db()))
-    return _listing_cache().get_or_render(key, compute)
-
-
-def session_csrf_token() -> str:
-    """The session's signed CSRF token, made once and kept in the session: Flask-WTF signs a
-    new one (with the current second) each request, which would make every page differ from
-    the last and defeat ETags. Tokens do not expire (WTF_CSRF_TIME_LIMIT is None)."""
-    token = session.get("webreader_csrf")
-    if token is None:
-        token = session["webreader_csrf"] = generate_csrf()
-    return token
+def _unread_count() -> int:
+    return caching.rendered("unread", (), lambda: articles.count_unread(get_db()))
 
 
 def page_or_fragment(
@@ -265,10 +182,8 @@ def page_or_fragment(
 ) -> Response:
     """The fragment alone for htmx (with out-of-band updates), else the full page.
 
-    With cache=True the HTML is kept per library generation, URL, fragment-or-page and
-    reading preferences: everything it depends on but the CSRF token, filled in last (full
-    pages only: htmx sends the page's token in a header, see base.html). more_context is
-    only called to render, so a cached response needs none of its queries."""
+    cache=True: the response depends on nothing but its URL and caching.dependencies(),
+    so the response cache may replay it."""
     fragment_only = wants_fragment()
 
     def render() -> str:
@@ -283,59 +198,32 @@ def page_or_fragment(
         if sidebar:
             db = get_db()
             context["listing"] = render_listing(context["article"])
-            context.setdefault("unread_count", _cached("unread", lambda: articles.count_unread(db)))
-            context["sources"] = _cached("sources", lambda: articles.list_sources(db))
+            context.setdefault("unread_count", _unread_count())
+            context["sources"] = caching.rendered("sources", (), lambda: articles.list_sources(db))
         return render_template(
             "index.html",
             fragment=fragment,
             page_title=page_title,
             as_fragment=False,
-            csrf_token=lambda: CSRF_PLACEHOLDER,
             **context,
         )
 
     if cache:
-        key = (
-            articles.get_generation(get_db()),
-            request.full_path,
-            fragment_only,
-            tuple(sorted(g.prefs.items())),
-            auth.viewer(),
-        )
-        body, etag = _page_cache().get_or_render(key, lambda: _with_etag(render()))
-        response_cache.mark_cacheable()
-    else:
-        body, etag = render().encode(), None
-    if not fragment_only and _CSRF_PLACEHOLDER_BYTES in body:
-        token = session_csrf_token()
-        body = body.replace(_CSRF_PLACEHOLDER_BYTES, token.encode())
-        etag = etag and _etag_of(f"{etag}:{token}".encode())
-    response = make_response(body, status)
+        caching.mark_cacheable()
+    response = make_response(render(), status)
     response.vary.update(VARY)
-    if etag:
-        response.set_etag(etag)  # else _conditional() hashes the body
     return response
 
 
-def _etag_of(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _with_etag(html: str) -> tuple[bytes, str]:
-    """A cached rendering keeps its ETag (hashed once, not on every request), as bytes."""
-    body = html.encode()
-    return body, _etag_of(body)
-
-
 def _show_article(article_id: int, *, mark_read: bool) -> Response:
-    """An article as page or fragment. A cached one costs one small query: is it there,
-    and is it read."""
+    """An article as page or fragment; opening an unread one marks it read."""
     db = get_db()
     read_at = articles.get_read_at(db, article_id)
     if read_at is None:
         abort(404, description="There is no article at this address. It may have been removed.")
-    # A visitor who may not change the library reads without leaving a mark.
-    if mark_read and not read_at and auth.can_write():
+    # A visitor who may not change the library reads without leaving a mark, and so does
+    # a request made by another site (an <img> pointing here).
+    if mark_read and not read_at and auth.can_write() and not origins.request_is_cross_site():
         try:
             articles.set_read(db, article_id, True)
         except sqlite3.OperationalError as exc:
@@ -366,7 +254,7 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
             "reading_minutes": reading_minutes(words),
             "neighbours": articles.get_neighbours(db, article, current_filters()),
             "headline": articles.get_headline(db, article["id"]),
-            "unread_count": _cached("unread", lambda: articles.count_unread(db)),
+            "unread_count": _unread_count(),
         }
 
     return page_or_fragment("_article.html", cache=True, more_context=details)
@@ -606,8 +494,9 @@ def http_error(error: HTTPException) -> Response:
         "_error.html",
         title=f"{code} {error.name}",
         status=code,
-        # A server error may come from the database: don't query it again.
-        sidebar=code < 500,
+        # The library only for a viewer allowed to read it, whichever check refused the
+        # request; and a server error may come from the database: don't query it again.
+        sidebar=code < 500 and not g.get("refused_host") and auth.can_read(),
         error=error,
     )
     if isinstance(getattr(error, "valid_methods", None), list | tuple | set):
