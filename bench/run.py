@@ -298,9 +298,12 @@ def main(argv: list[str] | None = None) -> None:
         fragments = article_paths(db_path, 500, newest=False)
         pages = article_paths(db_path, 50, newest=True)
         queries = search_queries(2000)
-        # A reader's browser sends its session cookie back (it holds the CSRF secret);
-        # without one, every response would have to make and sign a new session.
-        with urllib.request.urlopen(reader.url + "/") as response:
+        # A reader who chose a theme sends the preferences cookie back with every request
+        # (on loopback there is no login, and visitors get no session cookie).
+        settings = urllib.request.Request(
+            reader.url + "/settings", data=b"theme=dark", headers={"HX-Request": "true"}
+        )
+        with urllib.request.urlopen(settings) as response:
             cookie = response.headers["Set-Cookie"].split(";")[0]
         htmx = {"HX-Request": "true", "Cookie": cookie}
         browser = {"Cookie": cookie}

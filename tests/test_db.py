@@ -21,6 +21,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_author_url_and_image",
         "add_learned_boilerplate",
         "add_duplicate_signatures",
+        "add_admin_sessions",
     ]
     assert migrations.pending(db) == []
 

@@ -89,7 +89,7 @@ def deployment(tmp_path) -> Iterator[dict]:
     log = (tmp_path / "webreader.log").open("wb")
     webreader = subprocess.Popen(
         [sys.executable, "-m", "webreader", "serve", "--db", str(db_path), "--port", "0",
-         "--trust-proxy", "1"],
+         "--trust-proxy", "1", "--allowed-hosts", "reader.example.org"],
         stdout=subprocess.PIPE, stderr=log, text=True, cwd=tmp_path,
     )  # fmt: skip
     banner = webreader.stdout.readline()
@@ -142,14 +142,23 @@ def test_the_documented_nginx_proxy_serves_webreader_over_https(deployment):
         assert redirect.status_code == 301
         assert redirect.headers["Location"] == "https://reader.example.org/articles/1"
 
-        page = client.get(deployment["https"] + "/articles/1", headers={"Accept-Encoding": "gzip"})
+        # Forwarding headers a client sends are replaced or dropped by the proxy.
+        spoofed = {
+            "Accept-Encoding": "gzip",
+            "X-Forwarded-Prefix": "//evil.example",
+            "X-Forwarded-For": "6.6.6.6",
+            "X-Forwarded-Host": "evil.example",
+        }
+        page = client.get(deployment["https"] + "/articles/1", headers=spoofed)
         assert page.status_code == 200 and "Putin" in page.text
+        assert "evil.example" not in page.text
         assert page.headers["Content-Encoding"] == "gzip"
         assert "Content-Security-Policy" in page.headers
-        # Over HTTPS (as the proxy tells), the session cookie is Secure.
-        assert "Secure" in page.headers["Set-Cookie"]
         # Visitors see no write controls: the proxy makes the library public.
         assert 'class="star-form"' not in page.text
+        # A name the site does not answer to.
+        other = client.get(deployment["https"] + "/articles/1", headers={"Host": "evil.example"})
+        assert other.status_code == 400
 
         # Log in and star an article, through the proxy.
         logged_in = client.post(
@@ -157,6 +166,8 @@ def test_the_documented_nginx_proxy_serves_webreader_over_https(deployment):
             data={"password": PASSWORD, "next": "/articles/1"},
         )
         assert logged_in.status_code == 303 and logged_in.headers["Location"] == "/articles/1"
+        # Over HTTPS (as the proxy tells), the session cookie is Secure.
+        assert "Secure" in logged_in.headers["Set-Cookie"]
         page = BeautifulSoup(client.get(deployment["https"] + "/articles/1").text, "html.parser")
         starred = client.post(deployment["https"] + "/articles/1/star", data={"starred": "1"})
         assert starred.status_code == 303

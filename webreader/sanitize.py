@@ -108,6 +108,91 @@ class _LinkRel(html5lib_shim.Filter):
             yield token
 
 
+# Parsing costs time in proportion to how deep the markup nests: most start and end tags
+# make the parser look down its stack of open elements, so '<blockquote>' * 100_000 took
+# minutes. No article nests its structure this deep; beyond these bounds the excess tags are
+# dropped and their content kept (flattened), so a hostile body costs what a flat one does.
+MAX_DEPTH = 64  # elements open at once (the parser's root among them)
+# Formatting elements (b, i, a...) closed by a block around them are reopened before the next
+# text, all at once: so many of them are bounded too.
+MAX_FORMATTING = 32
+_FORMATTING = frozenset(
+    {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
+     "tt", "u"}
+)  # fmt: skip
+# Never dropped: void elements open nothing, and raw-text elements switch the tokenizer to
+# reading their content as text, which must still happen for that content to be dropped.
+_NOT_NESTING = frozenset(
+    {"br", "hr", "img", "embed", "frame", "meta", "link", "base", "script", "style",
+     "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"}
+)  # fmt: skip
+_START_TAG = html5lib_shim.TAG_TOKEN_TYPE_START
+_CHARACTERS = html5lib_shim.TAG_TOKEN_TYPE_CHARACTERS
+
+
+class _BoundedTokenizer(html5lib_shim.BleachHTMLTokenizer):
+    """Bleach's tokenizer, bounded: a start tag that would open an element beyond MAX_DEPTH
+    (or a formatting element beyond MAX_FORMATTING) is dropped, its content staying in the
+    element above; runs of text tokens reach the tree as one (appending them one by one to
+    the same text copies it every time). The parser takes one token at a time, so its
+    stack is what the tokens before this one built."""
+
+    def __iter__(self):
+        tree = self.parser.tree
+        text: list[str] = []
+        for token in super().__iter__():
+            kind = token["type"]
+            if kind == _CHARACTERS:
+                text.append(token["data"])
+                continue
+            if text:
+                yield {"type": _CHARACTERS, "data": "".join(text)}
+                text = []
+            if kind == _START_TAG and token["name"] not in _NOT_NESTING:
+                if len(tree.openElements) >= MAX_DEPTH or (
+                    token["name"] in _FORMATTING
+                    and len(tree.activeFormattingElements) >= MAX_FORMATTING
+                ):
+                    continue
+            yield token
+        if text:
+            yield {"type": _CHARACTERS, "data": "".join(text)}
+
+
+class _BoundedParser(html5lib_shim.BleachHTMLParser):
+    def _parse(self, stream, innerHTML=False, container="div", scripting=True, **kwargs):
+        # As BleachHTMLParser._parse, with the bounded tokenizer.
+        self.innerHTMLMode = innerHTML
+        self.container = container
+        self.scripting = scripting
+        self.tokenizer = _BoundedTokenizer(
+            stream=stream, consume_entities=self.consume_entities, parser=self, **kwargs
+        )
+        self.reset()
+        try:
+            self.mainLoop()
+        except html5lib_shim.ReparseException:
+            self.reset()
+            self.mainLoop()
+
+
+class _PreNewline(html5lib_shim.Filter):
+    """Doubles a newline that starts a <pre>: parsers drop that first newline, so written
+    as it is, each cleaning would drop one more."""
+
+    def __iter__(self):
+        after_pre = False
+        for token in super().__iter__():
+            if (
+                after_pre
+                and token["type"] in ("Characters", "SpaceCharacters")
+                and token["data"].startswith("\n")
+            ):
+                token = {**token, "data": "\n" + token["data"]}
+            after_pre = token["type"] == "StartTag" and token["name"] == "pre"
+            yield token
+
+
 class _Cleaner(bleach.Cleaner):
     def __init__(self) -> None:
         super().__init__(
@@ -116,12 +201,12 @@ class _Cleaner(bleach.Cleaner):
             protocols=ALLOWED_PROTOCOLS,
             strip=True,
             strip_comments=True,
-            filters=[_LinkRel],
+            filters=[_LinkRel, _PreNewline],
         )
         # The parser must know the dropped elements as elements (so that their
         # content is parsed as raw text and stays inside them) for _DropContent
         # to remove them; the sanitizer filter still allows only ALLOWED_TAGS.
-        self.parser = html5lib_shim.BleachHTMLParser(
+        self.parser = _BoundedParser(
             tags=ALLOWED_TAGS | DROPPED_WITH_CONTENT,
             strip=True,
             consume_entities=False,
@@ -133,14 +218,38 @@ class _Cleaner(bleach.Cleaner):
 
 _cleaner = _Cleaner()
 
+# Rounds of cleaning before the output is taken as stable; see clean_html().
+MAX_ROUNDS = 4
+
 
 def clean_html(markup: str) -> str:
-    """Sanitized HTML, safe to render with |safe.
+    """Sanitized HTML, safe to render with |safe, and stable: cleaning it again changes
+    nothing, so what a browser builds from it is the tree that was checked.
 
     >>> clean_html('<p onclick="x()">Hi<script>alert(1)</script></p>')
     '<p>Hi</p>'
+
+    One round is not always stable. The parser's error recovery builds trees that no markup
+    spells: '<a><table><a>' puts the second link before the table, inside the first (foster
+    parenting), and the markup written for that tree, '<a><a></a><table></table></a>',
+    parses as two links side by side. So the output is cleaned again until it no longer
+    changes: markup that is clean already takes one round, other input two, misnested input
+    three (each round parses only what the last one wrote, all of it allowed). The rounds
+    are bounded because each costs a whole parse, and no convergence is proven for every
+    input: were the bound reached, the text alone is kept, as paragraphs (stable by
+    construction).
     """
-    return _cleaner.clean(markup).strip()
+    current = markup
+    for _ in range(MAX_ROUNDS):
+        cleaned = _cleaner.clean(current).strip()
+        if cleaned == current:
+            return cleaned
+        current = cleaned
+    return _as_paragraphs(html_to_text(current))
+
+
+def _as_paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in text.split("\n\n") if p)
 
 
 class _TextExtractor(HTMLParser):
