@@ -148,12 +148,18 @@ class _BoundedTokenizer(html5lib_shim.BleachHTMLTokenizer):
             if text:
                 yield {"type": _CHARACTERS, "data": "".join(text)}
                 text = []
-            if kind == _START_TAG and token["name"] not in _NOT_NESTING:
-                if len(tree.openElements) >= MAX_DEPTH or (
-                    token["name"] in _FORMATTING
-                    and len(tree.activeFormattingElements) >= MAX_FORMATTING
-                ):
-                    continue
+            if (
+                kind == _START_TAG
+                and token["name"] not in _NOT_NESTING
+                and (
+                    len(tree.openElements) >= MAX_DEPTH
+                    or (
+                        token["name"] in _FORMATTING
+                        and len(tree.activeFormattingElements) >= MAX_FORMATTING
+                    )
+                )
+            ):
+                continue  # nested too deep: the element goes, its content stays
             yield token
         if text:
             yield {"type": _CHARACTERS, "data": "".join(text)}
@@ -218,8 +224,8 @@ class _Cleaner(bleach.Cleaner):
 
 _cleaner = _Cleaner()
 
-# Rounds of cleaning before the output is taken as stable; see clean_html().
-MAX_ROUNDS = 4
+# Rounds of cleaning before giving up on a stable result; see clean_html().
+MAX_ROUNDS = 5
 
 
 def clean_html(markup: str) -> str:
@@ -230,14 +236,14 @@ def clean_html(markup: str) -> str:
     '<p>Hi</p>'
 
     One round is not always stable. The parser's error recovery builds trees that no markup
-    spells: '<a><table><a>' puts the second link before the table, inside the first (foster
-    parenting), and the markup written for that tree, '<a><a></a><table></table></a>',
+    spells: in '<A><TABLE><A>' the second link is moved out of the table, into the first
+    (foster parenting), and the markup written for that tree, '<a><a></a><table></table></a>',
     parses as two links side by side. So the output is cleaned again until it no longer
-    changes: markup that is clean already takes one round, other input two, misnested input
-    three (each round parses only what the last one wrote, all of it allowed). The rounds
-    are bounded because each costs a whole parse, and no convergence is proven for every
-    input: were the bound reached, the text alone is kept, as paragraphs (stable by
-    construction).
+    changes: clean markup takes one round, other input two, misnested input three or four
+    (each round undoes misnesting that the last one's markup made visible; longer input has
+    not needed more). The rounds are bounded because each costs a whole parse and nothing
+    proves that every input converges; at the bound the text alone is kept, as paragraphs,
+    which is stable by construction.
     """
     current = markup
     for _ in range(MAX_ROUNDS):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,40 +176,31 @@ def page_or_fragment(
     status: int = 200,
     sidebar: bool = True,
     cache: bool = False,
-    more_context: Callable[[], dict[str, Any]] | None = None,
     **context: Any,
 ) -> Response:
     """The fragment alone for htmx (with out-of-band updates), else the full page.
 
     cache=True: the response depends on nothing but its URL and caching.dependencies(),
     so the response cache may replay it."""
-    fragment_only = wants_fragment()
-
-    def render() -> str:
-        if more_context is not None:
-            context.update(more_context())
-        context.setdefault("article", None)
-        page_title = context.pop("title", None) or title or SITE_NAME
-        if page_title != SITE_NAME:
-            page_title = f"{page_title} · {SITE_NAME}"
-        if fragment_only:
-            return render_template(fragment, page_title=page_title, as_fragment=True, **context)
+    context.setdefault("article", None)
+    page_title = context.pop("title", None) or title or SITE_NAME
+    if page_title != SITE_NAME:
+        page_title = f"{page_title} · {SITE_NAME}"
+    if wants_fragment():
+        html = render_template(fragment, page_title=page_title, as_fragment=True, **context)
+    else:
         if sidebar:
-            db = get_db()
             context["listing"] = render_listing(context["article"])
             context.setdefault("unread_count", _unread_count())
-            context["sources"] = caching.rendered("sources", (), lambda: articles.list_sources(db))
-        return render_template(
-            "index.html",
-            fragment=fragment,
-            page_title=page_title,
-            as_fragment=False,
-            **context,
+            context["sources"] = caching.rendered(
+                "sources", (), lambda: articles.list_sources(get_db())
+            )
+        html = render_template(
+            "index.html", fragment=fragment, page_title=page_title, as_fragment=False, **context
         )
-
     if cache:
         caching.mark_cacheable()
-    response = make_response(render(), status)
+    response = make_response(html, status)
     response.vary.update(VARY)
     return response
 
@@ -232,32 +222,31 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
             # A long import holds the write lock: read now, unmarked, rather than fail.
             current_app.logger.warning("article %s not marked read: %s", article_id, exc)
 
-    def details() -> dict[str, Any]:
-        article = articles.get_article(db, article_id)
-        words = count_words(article["text"])
-        common = articles.list_common_paragraphs(
-            db,
-            article["source"],
-            boilerplate.fingerprints(article["html"]),
-            current_app.config["BOILERPLATE_THRESHOLD"],
-        )
-        body, set_aside = boilerplate.split(article["html"], common)
-        if article["boilerplate_kept"]:
-            body = article["html"]
-        query = current_query()
-        return {
-            "article": article,
-            "title": article["title"],
-            "body": search.highlight_html(body, query, article["lang"]),
-            "set_aside": [search.highlight_html(p, query, article["lang"]) for p in set_aside],
-            "word_count": words,
-            "reading_minutes": reading_minutes(words),
-            "neighbours": articles.get_neighbours(db, article, current_filters()),
-            "headline": articles.get_headline(db, article["id"]),
-            "unread_count": _unread_count(),
-        }
-
-    return page_or_fragment("_article.html", cache=True, more_context=details)
+    article = articles.get_article(db, article_id)
+    words = count_words(article["text"])
+    common = articles.list_common_paragraphs(
+        db,
+        article["source"],
+        boilerplate.fingerprints(article["html"]),
+        current_app.config["BOILERPLATE_THRESHOLD"],
+    )
+    body, set_aside = boilerplate.split(article["html"], common)
+    if article["boilerplate_kept"]:
+        body = article["html"]
+    query = current_query()
+    return page_or_fragment(
+        "_article.html",
+        cache=True,
+        article=article,
+        title=article["title"],
+        body=search.highlight_html(body, query, article["lang"]),
+        set_aside=[search.highlight_html(p, query, article["lang"]) for p in set_aside],
+        word_count=words,
+        reading_minutes=reading_minutes(words),
+        neighbours=articles.get_neighbours(db, article, current_filters()),
+        headline=articles.get_headline(db, article["id"]),
+        unread_count=_unread_count(),
+    )
 
 
 def _get_or_404(article_id: int) -> dict[str, Any]:
