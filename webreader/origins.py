@@ -57,12 +57,12 @@ def host_allowed(host: str, allowed: Iterable[str]) -> bool:
     return bool(allowed) and host_is_trusted(name, allowed)
 
 
-def is_cross_site(headers: Mapping[str, Any], host: str) -> bool:
+def is_cross_site(environ: Mapping[str, Any], host: str) -> bool:
     """True when the browser says this request was made by a page of another origin."""
-    site = headers.get("Sec-Fetch-Site")
+    site = environ.get("HTTP_SEC_FETCH_SITE")
     if site is not None:
         return site not in ("same-origin", "none")  # none: typed, a bookmark, the user
-    origin = headers.get("Origin")
+    origin = environ.get("HTTP_ORIGIN")
     if origin is None:
         return False  # not sent by a page: no browser, or a same-origin GET
     return urlsplit(origin).netloc.lower() != host.lower()  # "null" too
@@ -70,7 +70,7 @@ def is_cross_site(headers: Mapping[str, Any], host: str) -> bool:
 
 def request_is_cross_site() -> bool:
     if "cross_site" not in g:
-        g.cross_site = is_cross_site(request.headers, request.host)
+        g.cross_site = is_cross_site(request.environ, request.host)
     return g.cross_site
 
 

@@ -226,6 +226,30 @@ _cleaner = _Cleaner()
 
 # Rounds of cleaning before giving up on a stable result; see clean_html().
 MAX_ROUNDS = 5
+# Cleaning costs about 50 µs a tag here (HTML parsed and written in Python), so a body is
+# refused beyond these, before any parsing: no article comes near them (a long one has a few
+# thousand tags), and the worst markup within them cleans in a second or two.
+MAX_HTML_CHARS = 1_000_000
+MAX_MARKUP = 20_000  # tags and character references ("<" and "&")
+
+
+class MarkupTooLarge(ValueError):
+    """The body is larger than an article is; the message says by how much, for a person."""
+
+
+def check_size(markup: str) -> None:
+    """Raises MarkupTooLarge for a body beyond MAX_HTML_CHARS or MAX_MARKUP."""
+    if len(markup) > MAX_HTML_CHARS:
+        raise MarkupTooLarge(
+            f"the article's HTML is {len(markup) / 1e6:.1f} million characters, "
+            f"more than the {MAX_HTML_CHARS / 1e6:g} million an article may have"
+        )
+    tags = markup.count("<") + markup.count("&")
+    if tags > MAX_MARKUP:
+        raise MarkupTooLarge(
+            f"the article's HTML has {tags:,} tags and character references, "
+            f"more than the {MAX_MARKUP:,} an article may have"
+        )
 
 
 def clean_html(markup: str) -> str:
@@ -244,7 +268,10 @@ def clean_html(markup: str) -> str:
     not needed more). The rounds are bounded because each costs a whole parse and nothing
     proves that every input converges; at the bound the text alone is kept, as paragraphs,
     which is stable by construction.
+
+    Raises MarkupTooLarge for a body beyond MAX_HTML_CHARS or MAX_MARKUP (see check_size).
     """
+    check_size(markup)
     current = markup
     for _ in range(MAX_ROUNDS):
         cleaned = _cleaner.clean(current).strip()

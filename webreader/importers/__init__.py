@@ -27,7 +27,7 @@ from webreader.importers.htmlpage import looks_like_html, parse_html
 from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
 from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
 from webreader.importers.web import fetch
-from webreader.sanitize import clean_html, html_to_text, web_url
+from webreader.sanitize import MarkupTooLarge, clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
 # Files a folder import picks up; a file named on the command line is read whatever its name.
@@ -65,17 +65,18 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
-    """Sanitizes the body (always the last change to it) and derives the stored columns."""
-    html = clean_html(article["html"])
+    """Sanitizes the body (always the last change to it) and derives the stored columns.
+    Raises InvalidInput for a body larger than an article is (see sanitize.check_size).
+    Never called inside a write transaction: it can take a second, and writers wait."""
+    try:
+        html = clean_html(article["html"])
+    except MarkupTooLarge as exc:
+        raise InvalidInput(str(exc)) from exc
     row = {**article, "html": html, "text": html_to_text(html), "source_path": source_path}
     row["title_key"] = title_key(row["title"])
     # Page and image addresses are shown as links: http(s) only, whatever the page said.
     row["image"] = web_url(row.get("image"))
-    if web_url(row.get("url")):
-        # One story, one URL: scheme and host case, tracking parameters and fragments aside.
-        row["url"] = normalize_url(row["url"], strict=True)
-    else:
-        row["url"] = None
+    row["url"] = _page_url(row.get("url"))
     row["slug"] = make_slug(row["title"])
     content = {k: row.get(k) for k in CONTENT_COLUMNS}
     content["html"] = html
@@ -83,6 +84,17 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     return row
+
+
+def _page_url(url: str | None) -> str | None:
+    """One story, one URL: scheme and host case, tracking parameters and fragments aside.
+    None for anything but a well-formed http(s) URL (a page may name any canonical URL)."""
+    if not web_url(url):
+        return None
+    try:
+        return normalize_url(url, strict=True)
+    except ValueError:  # http://[::1 and the like
+        return None
 
 
 def import_file(
@@ -286,11 +298,14 @@ def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> Impor
                 entry = {**parse_html(page.data, url=page.url).article, "source": entry["source"]}
             except InvalidInput as exc:
                 warnings.append(f"{entry['url']}: {exc}; kept the summary")
-        rows.append(finish(entry, entry.get("url") or source_path))
+        try:
+            rows.append(_signed(finish(entry, entry.get("url") or source_path)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"entry {entry['title'][:80]!r}: {exc}") from exc
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     with writing(db):
-        for row in rows:
-            counts[articles.save_entry(db, row)[0]] += 1
+        for row, values in rows:
+            counts[_save_entry(db, row, values)] += 1
     return _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
 
 
@@ -301,14 +316,31 @@ def _many(origin, what: str, counts: dict[str, int], warnings: list[str]) -> Imp
 
 
 def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
-    """An export, imported back in one transaction: all its articles, or none."""
-    rows = parse_jsonl(decode_text(data)[0])
+    """An export, imported back in one transaction: all its articles, or none. Every line
+    is read, cleaned and signed first; the transaction only stores."""
+    rows = []
+    for number, (line, row) in enumerate(parse_jsonl(decode_text(data)[0]), start=1):
+        # An article from elsewhere has no source_path of its own: its place in this
+        # file is one, so that the file's articles do not replace one another.
+        source_path = row.pop("source_path") or f"{Path(path).resolve()}#{number}"
+        try:
+            rows.append(_signed(finish(row, source_path)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {line}: {exc}") from exc
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     with writing(db):
-        for number, row in enumerate(rows, start=1):
-            # An article from elsewhere has no source_path of its own: its place in this
-            # file is one, so that the file's articles do not replace one another.
-            source_path = row.pop("source_path") or f"{Path(path).resolve()}#{number}"
-            status, _ = articles.save_entry(db, finish(row, source_path))
-            counts[status] += 1
+        for row, values in rows:
+            counts[_save_entry(db, row, values)] += 1
     return _many(path, f"{len(rows)} articles", counts, [])
+
+
+def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """A finished row and its MinHash signature (duplicates.py), made before the write
+    transaction rather than in it; None for a teaser, which is not signed."""
+    return row, duplicates.signature(row["text"]) if row["kind"] == "article" else None
+
+
+def _save_entry(db: Database, row: dict[str, Any], values: Any) -> str:
+    if values is not None:
+        duplicates.remember(row["text"], values)  # what save_entry asks for, at hand
+    return articles.save_entry(db, row)[0]

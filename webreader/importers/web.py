@@ -4,6 +4,7 @@ and a bounded number of redirects. Every failure is an InvalidInput with a plain
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 
@@ -16,6 +17,11 @@ USER_AGENT = f"webreader/{__version__} (self-hosted news reader; fetches pages i
 TIMEOUT_SECONDS = 15.0
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
+# Longer than any page's address; servers commonly refuse beyond 8 KB.
+MAX_URL_LENGTH = 8192
+_SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# A host name's labels: letters (any script), digits, hyphens, underscores.
+_LABEL = re.compile(r"[\w-]{1,63}")
 
 
 @dataclass(frozen=True)
@@ -30,11 +36,71 @@ def _size(count: int) -> str:
 
 
 def is_url(value: str) -> bool:
-    return "://" in value
+    """Whether a command-line argument is an address (scheme://...) rather than a path."""
+    return _SCHEME_URL.match(value) is not None
+
+
+def check_url(url: str) -> httpx.URL:
+    """The URL, parsed, if it is one webreader fetches; else InvalidInput saying why.
+
+    Refused: other schemes, malformed addresses, a user name or password (a news page asks
+    for none, and the address is stored and shown), ports out of range, and IP addresses
+    written any other way than a.b.c.d or [IPv6]: 0177.0.0.1 (octal), 0x7f.1 and 2130706433
+    are 127.0.0.1 to browsers and to the system's resolver but not to every check or
+    proxy, and an IPv6 zone (%eth0) names one of the server's own network interfaces."""
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"the address is longer than {MAX_URL_LENGTH:,} characters")
+    scheme = url.split("://", 1)[0].lower() if "://" in url else None
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}:" if scheme and len(scheme) < 20 else "other addresses"
+        raise InvalidInput(f"only http and https URLs can be imported, not {shown}")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise InvalidInput(f"not a valid address: {exc}") from None
+    _check_host(parsed)
+    return parsed
+
+
+def _check_host(url: httpx.URL) -> None:
+    host = url.host
+    if not host:
+        raise InvalidInput("the address has no host name")
+    if url.userinfo:
+        raise InvalidInput("addresses with a user name or password are not fetched")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise InvalidInput(f"port {url.port} is not one (ports go from 1 to 65535)")
+    if ":" in host:  # IPv6, which httpx has checked
+        if "%" in host:
+            raise InvalidInput(f"[{host}] names a network interface of the server: not fetched")
+        return
+    labels = host.removesuffix(".").split(".")
+    last = labels[-1].lower()
+    if last.isdigit() or (last.startswith("0x") and _is_hex(last[2:])):
+        # Ends in a number: an IPv4 address to browsers; only the usual spelling is taken.
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise InvalidInput(
+                f"{host} is an IP address written in a form we do not read: write it as "
+                "four numbers from 0 to 255, like 192.0.2.1"
+            ) from None
+        return
+    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise InvalidInput(f"{host} is not a valid host name")
+
+
+def _is_hex(digits: str) -> bool:
+    return all(c in "0123456789abcdef" for c in digits)
 
 
 def resolve(host: str, port: int) -> set[str]:
     return {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+
+
+def _check_redirect(request: httpx.Request) -> None:
+    """Every address of a redirect chain is held to check_url's rules, not only the first."""
+    _check_host(request.url)
 
 
 def _refuse_private_addresses(request: httpx.Request) -> None:
@@ -68,9 +134,8 @@ def fetch(
     of the server's own network, redirects included."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    scheme = url.split("://", 1)[0].lower()
-    if scheme not in ("http", "https"):
-        raise InvalidInput(f"only http and https URLs can be imported, not {scheme}:")
+    parsed = check_url(url)
+    hooks = [_check_redirect, *([_refuse_private_addresses] if public_only else [])]
     try:
         with (
             httpx.Client(
@@ -78,9 +143,9 @@ def fetch(
                 max_redirects=MAX_REDIRECTS,
                 timeout=timeout,
                 headers={"User-Agent": USER_AGENT},
-                event_hooks={"request": [_refuse_private_addresses] if public_only else []},
+                event_hooks={"request": hooks},
             ) as client,
-            client.stream("GET", url) as response,
+            client.stream("GET", parsed) as response,
         ):
             if response.status_code >= 400:
                 raise InvalidInput(f"the server answered {response.status_code} "
@@ -103,4 +168,6 @@ def fetch(
     except httpx.UnsupportedProtocol as exc:
         raise InvalidInput("redirected to an address that is not http or https") from exc
     except httpx.HTTPError as exc:
+        raise InvalidInput(f"cannot fetch it: {exc}") from exc
+    except (httpx.InvalidURL, httpx.StreamError, UnicodeError) as exc:  # none expected
         raise InvalidInput(f"cannot fetch it: {exc}") from exc
