@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 
+from webreader import caching
+from webreader.caching import BoundedCache
 from webreader.db import connect
 
 HTMX = {"HX-Request": "true"}
@@ -102,11 +104,33 @@ def _read_at(app, article_id: int):
 
 
 def test_caches_are_bounded_by_bytes():
-    from webreader.caching import BoundedCache
 
-    cache = BoundedCache(1000, len)
+    entry = caching.ENTRY_OVERHEAD + len(repr(("000",))) + 100
+    cache = BoundedCache(10 * entry, len)
     for n in range(100):
-        cache.put((n,), b"x" * 100)
-    assert len(cache) == 10 and cache.get((99,)) and cache.get((0,)) is None
-    cache.put(("huge",), b"x" * 900)  # over an eighth of the whole: not kept
+        cache.put((f"{n:03}",), b"x" * 100)
+    assert len(cache) == 10 and cache.get(("099",)) and cache.get(("000",)) is None
+    cache.put(("huge",), b"x" * (2 * entry))  # over an eighth of the whole: not kept
     assert cache.get(("huge",)) is None
+
+
+def test_keys_count_and_empty_values_are_bounded_too():
+    """A client chooses much of a key (cookies, headers): an empty rendering under a 200 KB
+    cookie must not be free to keep."""
+    cache = BoundedCache(1_000_000, len)
+    for n in range(10_000):
+        cache.put((str(n), "c" * 3000), b"")
+    assert len(cache) <= 1_000_000 // (caching.ENTRY_OVERHEAD + 3000)
+    cache.put(("x" * (caching.MAX_KEY_BYTES + 1),), b"")  # a key that long is not kept
+    assert cache.get(("x" * (caching.MAX_KEY_BYTES + 1),)) is None
+
+
+def test_huge_cookies_do_not_grow_the_caches(client, app):
+    rendered = app.extensions["webreader_rendered"]
+    sizes = []
+    for n in range(300):
+        cookie = {"Cookie": f"webreader_prefs={n}{'a' * 20_000}"}
+        client.get("/headlines?after=-9223372036854775808", headers={**HTMX, **cookie})
+        client.get("/articles/2", headers={**HTMX, **cookie})
+        sizes.append(len(rendered))
+    assert sizes[-1] == sizes[10] <= 5

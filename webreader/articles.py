@@ -126,6 +126,15 @@ def get_headline(db: Database, article_id: int) -> Article | None:
     return next(iter(rows), None)
 
 
+def get_cache_state(db: Database) -> tuple[int, float | None]:
+    """The generation, and when the oldest admin login began: once that login has expired
+    the response cache has it ended (a deletion, which moves the generation on) before it
+    replays anything, so no page made for it outlives it."""
+    return db.execute(
+        "SELECT generation, (SELECT min(created_at) FROM admin_sessions) FROM library_state"
+    ).fetchone()
+
+
 def get_generation(db: Database) -> int:
     """A number that changes with every write to articles: the key for cached renderings."""
     return db.execute("SELECT generation FROM library_state").fetchone()[0]

@@ -100,13 +100,21 @@ def session_is_live(db: Any, token: str) -> bool:
     row = db.execute(
         "SELECT created_at FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)]
     ).fetchone()
-    return row is not None and row[0] > time.time() - _lifetime()
+    if row is not None and row[0] <= time.time() - _lifetime():
+        end_expired_sessions(db, _lifetime())
+        return False
+    return row is not None
 
 
 def end_session(db: Any, token: str | None) -> None:
     if token:
         with writing(db):
             db.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+def end_expired_sessions(db: Any, lifetime: float) -> None:
+    with writing(db):
+        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [time.time() - lifetime])
 
 
 def end_all_sessions(db: Any) -> None:

@@ -3,8 +3,9 @@
 One function, dependencies(), lists everything a page or fragment may depend on besides
 its path: the library's state (its generation: every write to articles, and every ended
 login, moves it on), the scheme, host and prefix its links are made for, the cookies read
-(the login and the reading preferences), whether the request came from another site (it
-then leaves no read mark), the htmx headers (fragment or page) and the accepted encodings.
+(the login and the reading preferences), whether the reader made the request (another
+site's, or an <img>'s, leaves no read mark), the htmx headers (fragment or page) and the
+accepted encodings.
 Every cache key starts with it:
 
 - the response cache (ResponseCache, WSGI, in front of Flask) replays a response byte for
@@ -19,6 +20,7 @@ its request did not change the library (the generation is the same before and af
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from threading import Lock
 from typing import Any
@@ -27,7 +29,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, request
 from werkzeug.http import parse_cookie, parse_etags, unquote_etag
 
-from webreader import articles, origins, preferences
+from webreader import articles, auth, origins, preferences
 from webreader.db import get_db, thread_connection
 
 # The paths of the views that may call mark_cacheable() (reader.index, reader.article,
@@ -38,6 +40,11 @@ CACHEABLE_PATHS = re.compile(r"/(?:|search|articles/\d+(?:/[^/]*)?)\Z")
 RESPONSE_CACHE_BYTES = 16 * 1024 * 1024
 RENDERED_CACHE_BYTES = 4 * 1024 * 1024
 ENVIRON_FLAG = "webreader.cacheable"
+# What an entry costs besides its key and value (the LRU's bookkeeping, the tuples), so that
+# many empty values are bounded too; and the longest key kept (cookies and query strings
+# beyond it are a client's doing: such requests are answered, not kept).
+ENTRY_OVERHEAD = 512
+MAX_KEY_BYTES = 4096
 
 
 def dependencies(environ: dict[str, Any], state: int, session_cookie: str) -> tuple:
@@ -51,7 +58,7 @@ def dependencies(environ: dict[str, Any], state: int, session_cookie: str) -> tu
         environ.get("SCRIPT_NAME", ""),
         cookies.get(session_cookie),
         cookies.get(preferences.COOKIE),
-        origins.is_cross_site(environ, host),
+        origins.is_passive(environ, host),
         environ.get("HTTP_HX_REQUEST"),
         environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST"),
         environ.get("HTTP_ACCEPT_ENCODING"),
@@ -59,29 +66,38 @@ def dependencies(environ: dict[str, Any], state: int, session_cookie: str) -> tu
 
 
 class BoundedCache:
-    """An LRU cache bounded by the bytes of its values, safe to share between threads."""
+    """An LRU cache bounded by the bytes of its entries, keys included (a key holds request
+    headers a client chooses), safe to share between threads."""
 
     def __init__(self, max_bytes: int, size_of: Callable[[Any], int]) -> None:
-        self._items: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=size_of)
+        self._items: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=lambda entry: entry[0])
         self._size_of = size_of
         self._lock = Lock()
 
     def get(self, key: tuple) -> Any:
         with self._lock:
-            return self._items.get(key)
+            entry = self._items.get(key)
+        return None if entry is None else entry[1]
 
     def put(self, key: tuple, value: Any) -> None:
-        if self._size_of(value) > self._items.maxsize // 8:
-            return  # one huge value would push out everything else
+        key_size = len(repr(key))
+        size = ENTRY_OVERHEAD + key_size + self._size_of(value)
+        if key_size > MAX_KEY_BYTES or size > self._items.maxsize // 8:
+            return  # an odd request, or one huge value that would push out everything else
         with self._lock:
-            self._items[key] = value
+            self._items[key] = (size, value)
 
     def __len__(self) -> int:
         return len(self._items)
 
 
 def _html_size(value: Any) -> int:
-    return len(value) if isinstance(value, bytes | str) else 64
+    """Rendered HTML, or a count or a list of source names."""
+    if isinstance(value, bytes | str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(len(str(item)) + 64 for item in value)
+    return 0
 
 
 def rendered(name: str, parts: tuple, render: Callable[[], Any]) -> Any:
@@ -117,7 +133,8 @@ class ResponseCache:
         self.wsgi_app = wsgi_app
         self.database = app.config["DATABASE"]
         self.session_cookie = app.config["SESSION_COOKIE_NAME"]
-        self.entries = BoundedCache(RESPONSE_CACHE_BYTES, lambda entry: len(entry[2]) + 512)
+        self.session_lifetime = app.permanent_session_lifetime.total_seconds()
+        self.entries = BoundedCache(RESPONSE_CACHE_BYTES, _entry_size)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if environ.get("REQUEST_METHOD") != "GET" or not self._cacheable_path(environ):
@@ -147,7 +164,12 @@ class ResponseCache:
         return CACHEABLE_PATHS.match(environ.get("PATH_INFO", "")) is not None
 
     def _state(self) -> int:
-        return articles.get_generation(thread_connection(self.database))
+        db = thread_connection(self.database)
+        generation, oldest_login = articles.get_cache_state(db)
+        if oldest_login is not None and oldest_login < time.time() - self.session_lifetime:
+            auth.end_expired_sessions(db, self.session_lifetime)
+            generation, _ = articles.get_cache_state(db)
+        return generation
 
     def _render(self, environ, start_response, key, state) -> tuple[Entry | None, Any]:
         """Flask's answer: as an entry when it may be kept, else passed through as it is."""
@@ -170,6 +192,11 @@ class ResponseCache:
         if self._state() == state:  # the request changed nothing (no read mark)
             self.entries.put(key, entry)
         return entry, None
+
+
+def _entry_size(entry: Entry) -> int:
+    _status, headers, body = entry
+    return len(body) + sum(len(name) + len(value) for name, value in headers)
 
 
 def _keepable(environ: dict[str, Any], status: str, headers: list[tuple[str, str]]) -> bool:

@@ -143,7 +143,7 @@ def serve(
     """
     from waitress.server import create_server
 
-    from webreader import auth, create_app
+    from webreader import auth, create_app, security
     from webreader.access_log import log_to_stderr
 
     db = _open(db_path)
@@ -193,6 +193,7 @@ def serve(
         )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    security.harden_waitress(server, per_client_limit=not trust_proxy)
     shown_host = f"[{host}]" if ":" in host else host
     prefix = app.config["URL_PREFIX"]
     click.echo(
@@ -222,6 +223,8 @@ CONNECTION_LIMITS = {
     "channel_timeout": 60,
     "cleanup_interval": 15,
     "asyncore_use_poll": True,
+    # Cookies here are under 4 KB; waitress would take 256 KB of headers.
+    "max_request_header_size": 32 * 1024,
 }
 
 

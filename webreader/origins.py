@@ -9,8 +9,11 @@ Cross-origin protection replaces CSRF tokens, as Go's net/http CrossOriginProtec
 browsers say where a request comes from (`Sec-Fetch-Site` since 2020-2023 in every engine,
 `Origin` on every POST before that), so a POST is refused when either says another site.
 A request that carries neither does not come from a browser page, and so cannot carry a
-visitor's cookies on someone else's behalf. A GET from another site (an <img>, a link)
-reads but never leaves a read mark."""
+visitor's cookies on someone else's behalf.
+
+A GET the reader did not make leaves no read mark: one from another site (an <img>, a
+link), or one for an image, script or frame (`Sec-Fetch-Dest`), which an article's own
+`<img src="/articles/5">` would be."""
 
 from __future__ import annotations
 
@@ -44,6 +47,10 @@ def _hostname(host: str) -> str:
 
 def host_allowed(host: str, allowed: Iterable[str]) -> bool:
     name = _hostname(host).rstrip(".")
+    try:
+        name.encode("idna")  # what werkzeug needs of a host: labels of 1 to 63 characters
+    except UnicodeError:
+        return False
     if not name:
         return False
     if name == "localhost" or name.endswith(".localhost"):
@@ -68,10 +75,26 @@ def is_cross_site(environ: Mapping[str, Any], host: str) -> bool:
     return urlsplit(origin).netloc.lower() != host.lower()  # "null" too
 
 
+# What the reader's own requests are for: a page (a click, a typed address) or a fetch
+# (htmx). Without the header (old browsers, other clients) a request counts as the reader's.
+READER_DESTINATIONS = (None, "document", "empty")
+
+
+def is_passive(environ: Mapping[str, Any], host: str) -> bool:
+    """True for a request the reader did not make: it reads, but changes nothing."""
+    return environ.get("HTTP_SEC_FETCH_DEST") not in READER_DESTINATIONS or is_cross_site(
+        environ, host
+    )
+
+
 def request_is_cross_site() -> bool:
     if "cross_site" not in g:
         g.cross_site = is_cross_site(request.environ, request.host)
     return g.cross_site
+
+
+def request_is_passive() -> bool:
+    return is_passive(request.environ, request.host)
 
 
 def _check() -> None:

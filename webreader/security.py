@@ -4,7 +4,10 @@ no MIME sniffing, no Referer sent to the sites articles link to, no framing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import ipaddress
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response
@@ -49,6 +52,77 @@ def not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> li
     ]
     start_response("404 NOT FOUND", headers)
     return [body]
+
+
+# A client that sends its headers a byte at a time keeps waitress's idle timeout from
+# firing: each request must have its headers in within this time. And one address may hold
+# only so many connections (a browser opens six), so that one client cannot take them all;
+# addresses of this machine are not limited (the owner, a local monitor).
+HEADERS_DEADLINE = 30
+CONNECTIONS_PER_CLIENT = 64
+
+
+def harden_waitress(server: Any, *, per_client_limit: bool = True) -> None:
+    """What webreader adds to waitress: security headers on the errors waitress answers
+    itself (400 for malformed HTTP, 413, 431), a deadline for a request's headers, and,
+    unless a proxy stands in front (every connection then comes from it), a limit on
+    connections per client address."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class SecureErrorTask(ErrorTask):
+        def execute(self) -> None:
+            self.response_headers.extend(HEADERS.items())
+            super().execute()
+
+    class GuardedChannel(HTTPChannel):
+        error_task_class = SecureErrorTask
+        request_began = 0.0
+
+        def received(self, data: bytes) -> bool:
+            if self.request is None and data:
+                self.request_began = time.monotonic()
+            return super().received(data)
+
+    def accept(listener: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> Any:
+        if per_client_limit and over_client_limit(listener.active_channels.values(), addr):
+            sock.close()
+            return None
+        return GuardedChannel(listener, sock, addr, adj, map=map)
+
+    def maintenance(listener: Any, now: float) -> None:
+        type(listener).maintenance(listener, now)
+        close_late_headers(listener.active_channels.values(), time.monotonic())
+
+    # One listening socket, or several (a name with IPv4 and IPv6 addresses).
+    listeners = [server] if hasattr(server, "channel_class") else server.map.values()
+    for listener in listeners:
+        if hasattr(listener, "channel_class"):
+            listener.channel_class = accept  # called as channel_class(listener, sock, ...)
+            listener.maintenance = functools.partial(maintenance, listener)
+
+
+def over_client_limit(channels: Iterable[Any], addr: Any) -> bool:
+    if not isinstance(addr, tuple):
+        return False  # a Unix socket
+    try:
+        if ipaddress.ip_address(addr[0]).is_loopback:
+            return False
+    except ValueError:
+        return False
+    held = sum(1 for c in channels if isinstance(c.addr, tuple) and c.addr[0] == addr[0])
+    return held >= CONNECTIONS_PER_CLIENT
+
+
+def close_late_headers(channels: Iterable[Any], now: float) -> None:
+    """Marks for closing every connection whose request has not finished its headers
+    HEADERS_DEADLINE seconds after its first byte."""
+    late = now - HEADERS_DEADLINE
+    for channel in list(channels):
+        request = getattr(channel, "request", None)
+        began = getattr(channel, "request_began", now)
+        if request is not None and not request.headers_finished and began < late:
+            channel.will_close = True
 
 
 def init_app(app: Flask) -> None:

@@ -212,8 +212,8 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
     if read_at is None:
         abort(404, description="There is no article at this address. It may have been removed.")
     # A visitor who may not change the library reads without leaving a mark, and so does
-    # a request made by another site (an <img> pointing here).
-    if mark_read and not read_at and auth.can_write() and not origins.request_is_cross_site():
+    # a request the reader did not make (another site's page, an <img> pointing here).
+    if mark_read and not read_at and auth.can_write() and not origins.request_is_passive():
         try:
             articles.set_read(db, article_id, True)
         except sqlite3.OperationalError as exc:
@@ -479,13 +479,15 @@ def busy_database(exc: sqlite3.OperationalError) -> Response:
 def http_error(error: HTTPException) -> Response:
     """Errors as a page, or as a fragment in place of the article for htmx."""
     code = error.code or 500
+    if g.get("refused_host"):  # nothing of the library, and no links for that name
+        return Response(f"{code} {error.name}: {error.description}\n", code, mimetype="text/plain")
     response = page_or_fragment(
         "_error.html",
         title=f"{code} {error.name}",
         status=code,
         # The library only for a viewer allowed to read it, whichever check refused the
         # request; and a server error may come from the database: don't query it again.
-        sidebar=code < 500 and not g.get("refused_host") and auth.can_read(),
+        sidebar=code < 500 and auth.can_read(),
         error=error,
     )
     if isinstance(getattr(error, "valid_methods", None), list | tuple | set):
