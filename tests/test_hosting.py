@@ -311,6 +311,12 @@ def test_a_copied_cookie_is_worthless_after_logout(db_path):
     assert thief.get("/articles/2").status_code == 303  # private: to the login page
 
 
+def test_the_admins_pages_are_private_to_shared_caches(db_path):
+    app = _app(db_path, LOGIN_REQUIRED=True)
+    assert app.test_client().get("/articles/2").headers["Cache-Control"] == "no-cache"
+    assert _admin(app).get("/articles/2").headers["Cache-Control"] == "private, no-cache"
+
+
 def test_an_expired_login_gets_no_replayed_page(db_path):
     app = _app(db_path, LOGIN_REQUIRED=True, PRIVATE=True)
     admin = _admin(app)

@@ -448,7 +448,10 @@ def _rules():
 def _conditional(response: Response) -> Response:
     """Pages carry an ETag; a browser that has this exact page gets 304 and no body."""
     if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-cache")
+        # The admin's pages differ from a visitor's: no shared cache may keep them.
+        response.headers.setdefault(
+            "Cache-Control", "private, no-cache" if auth.is_admin() else "no-cache"
+        )
         response.add_etag()
         if "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             response.make_conditional(request)
