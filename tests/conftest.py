@@ -13,11 +13,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from webreader import create_app
 from webreader.db import open_db
 from webreader.importers import import_file
 from webreader.importers.textdump import load_rules
+
+# A red CI must not depend on luck: every run tries the same examples, failures print a blob.
+settings.register_profile("webreader", derandomize=True, print_blob=True)
+settings.load_profile("webreader")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

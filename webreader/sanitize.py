@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from html.parser import HTMLParser
 
 import bleach
@@ -128,6 +129,7 @@ _NOT_NESTING = frozenset(
 )  # fmt: skip
 _START_TAG = html5lib_shim.TAG_TOKEN_TYPE_START
 _CHARACTERS = html5lib_shim.TAG_TOKEN_TYPE_CHARACTERS
+_PARSE_ERROR = html5lib_shim.TAG_TOKEN_TYPE_PARSEERROR
 
 
 class _BoundedTokenizer(html5lib_shim.BleachHTMLTokenizer):
@@ -135,15 +137,55 @@ class _BoundedTokenizer(html5lib_shim.BleachHTMLTokenizer):
     (or a formatting element beyond MAX_FORMATTING) is dropped, its content staying in the
     element above; runs of text tokens reach the tree as one (appending them one by one to
     the same text copies it every time). The parser takes one token at a time, so its
-    stack is what the tokens before this one built."""
+    stack is what the tokens before this one built.
+
+    Two costs grow with the square of a token's size, so they are refused (MarkupTooLarge):
+    a tag is checked for duplicate attributes one by one against all before (beyond
+    MAX_ATTRIBUTES), and a tag name, an attribute name or value, or a comment is built a
+    character at a time where it holds anything unusual (digits in a name, dashes in a
+    comment, NUL characters), each character copying all that came before (beyond
+    MAX_COPYING characters copied so, for the whole body)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.token_length = 0  # characters read since the last token
+        self.copying = 0  # what appending them a character at a time may have copied
+        char, chars_until = self.stream.char, self.stream.charsUntil
+
+        def counted_char():
+            self.token_length += 1
+            self.copying += self.token_length
+            if self.copying > MAX_COPYING:
+                raise MarkupTooLarge("the article's HTML has tags or comments too long to read")
+            return char()
+
+        def counted_chars_until(characters, opposite=False):
+            chars = chars_until(characters, opposite)
+            self.token_length += len(chars)
+            return chars
+
+        self.stream.char = counted_char
+        self.stream.charsUntil = counted_chars_until
+
+    def attributeNameState(self):
+        if len(self.currentToken["data"]) > MAX_ATTRIBUTES:
+            raise MarkupTooLarge(
+                f"the article's HTML has a tag with more than {MAX_ATTRIBUTES} attributes"
+            )
+        return super().attributeNameState()
 
     def __iter__(self):
         tree = self.parser.tree
         text: list[str] = []
         for token in super().__iter__():
             kind = token["type"]
+            if kind == _PARSE_ERROR:  # reported, even amid text or a tag being read
+                yield token
+                continue
+            self.token_length = 0
             if kind == _CHARACTERS:
-                text.append(token["data"])
+                if token["data"] != "\x00":  # a NUL in text: ignored by the tree anyway
+                    text.append(token["data"])
                 continue
             if text:
                 yield {"type": _CHARACTERS, "data": "".join(text)}
@@ -166,8 +208,26 @@ class _BoundedTokenizer(html5lib_shim.BleachHTMLTokenizer):
 
 
 class _BoundedParser(html5lib_shim.BleachHTMLParser):
+    """Bleach's parser with the bounded tokenizer, which also stops (MarkupTooLarge) once
+    it has made MAX_ELEMENTS elements: formatting elements reopened in paragraph after
+    paragraph can make many times more elements than the markup has tags."""
+
     def _parse(self, stream, innerHTML=False, container="div", scripting=True, **kwargs):
-        # As BleachHTMLParser._parse, with the bounded tokenizer.
+        # As BleachHTMLParser._parse, with the bounded tokenizer and the counted elements.
+        element_class = type(self.tree).elementClass
+        made = 0
+
+        def count(name, namespace=None):
+            nonlocal made
+            made += 1
+            if made > MAX_ELEMENTS:
+                raise MarkupTooLarge(
+                    f"the article's HTML makes more than {MAX_ELEMENTS:,} elements, "
+                    "more than an article may have"
+                )
+            return element_class(name, namespace)
+
+        self.tree.elementClass = count
         self.innerHTMLMode = innerHTML
         self.container = container
         self.scripting = scripting
@@ -183,20 +243,73 @@ class _BoundedParser(html5lib_shim.BleachHTMLParser):
 
 
 class _PreNewline(html5lib_shim.Filter):
-    """Doubles a newline that starts a <pre>: parsers drop that first newline, so written
-    as it is, each cleaning would drop one more."""
+    """Drops the newlines that start a <pre>. A parser drops the first one as markup
+    layout, but html5lib only does in some places (not in a table cell), so written as it
+    is, such a <pre> would lose a newline at each cleaning or keep it, depending on where it
+    stands. Without them it reads the same to every parser."""
 
     def __iter__(self):
         after_pre = False
         for token in super().__iter__():
-            if (
-                after_pre
-                and token["type"] in ("Characters", "SpaceCharacters")
-                and token["data"].startswith("\n")
-            ):
-                token = {**token, "data": "\n" + token["data"]}
+            if after_pre and token["type"] in ("Characters", "SpaceCharacters"):
+                token = {**token, "data": token["data"].lstrip("\n")}
+                if not token["data"]:
+                    continue  # the next text token starts the <pre>
             after_pre = token["type"] == "StartTag" and token["name"] == "pre"
             yield token
+
+
+_EtreeWalker = html5lib_shim.getTreeWalker("etree")
+
+
+class _LinearWalker(_EtreeWalker):
+    """html5lib's etree walker, which finds an element's place among its parent's children
+    on the way back up by searching them, twice: the square of their number, seconds for
+    thousands of paragraphs. This one remembers the places on the way down."""
+
+    def __init__(self, tree) -> None:
+        super().__init__(tree)
+        self.keys: list[int | None] = []  # each of `parents`' place in its own parent
+
+    def getFirstChild(self, node):
+        if isinstance(node, tuple):
+            element, key, parents, flag = node
+        else:
+            element, key, parents, flag = node, None, [], None
+        if flag in ("text", "tail"):
+            return None
+        if element.text:
+            return element, key, parents, "text"
+        if len(element):
+            parents.append(element)
+            self.keys.append(key)
+            return element[0], 0, parents, None
+        return None
+
+    def getNextSibling(self, node):
+        if not isinstance(node, tuple):
+            return None
+        element, key, parents, flag = node
+        if flag == "text":
+            if len(element):
+                parents.append(element)
+                self.keys.append(key)
+                return element[0], 0, parents, None
+            return None
+        if element.tail and flag != "tail":
+            return element, key, parents, "tail"
+        if key < len(parents[-1]) - 1:
+            return parents[-1][key + 1], key + 1, parents, None
+        return None
+
+    def getParentNode(self, node):
+        if not isinstance(node, tuple):
+            return None
+        element, key, parents, flag = node
+        if flag == "text":
+            return (element, key, parents, None) if parents else element
+        parent, parent_key = parents.pop(), self.keys.pop()
+        return (parent, parent_key, parents, None) if parents else parent
 
 
 class _Cleaner(bleach.Cleaner):
@@ -218,11 +331,20 @@ class _Cleaner(bleach.Cleaner):
             consume_entities=False,
             namespaceHTMLElements=False,
         )
-        walk = self.walker
-        self.walker = lambda dom: _DropContent(walk(dom))
+        self.walker = lambda dom: _DropContent(_LinearWalker(dom))
 
 
-_cleaner = _Cleaner()
+_local = threading.local()
+
+
+def _cleaner() -> _Cleaner:
+    """This thread's cleaner: bleach's keep parsing state, so threads sharing one (the
+    server's, importing two uploads at once) would mix their documents up."""
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = _Cleaner()
+    return cleaner
+
 
 # Rounds of cleaning before giving up on a stable result; see clean_html().
 MAX_ROUNDS = 5
@@ -231,6 +353,9 @@ MAX_ROUNDS = 5
 # thousand tags), and the worst markup within them cleans in a second or two.
 MAX_HTML_CHARS = 1_000_000
 MAX_MARKUP = 20_000  # tags and character references ("<" and "&")
+MAX_ELEMENTS = 2 * MAX_MARKUP  # what the parser may make of them (see _BoundedParser)
+MAX_ATTRIBUTES = 64  # of one tag (see _BoundedTokenizer)
+MAX_COPYING = 10_000_000_000  # characters (idem): about a third of a second of copying
 
 
 class MarkupTooLarge(ValueError):
@@ -269,12 +394,15 @@ def clean_html(markup: str) -> str:
     proves that every input converges; at the bound the text alone is kept, as paragraphs,
     which is stable by construction.
 
-    Raises MarkupTooLarge for a body beyond MAX_HTML_CHARS or MAX_MARKUP (see check_size).
+    Raises MarkupTooLarge for a body beyond MAX_HTML_CHARS or MAX_MARKUP (see check_size)
+    or one that makes more than MAX_ELEMENTS elements. Each round's input is held to the
+    limits, the output too: what is stored can be imported again (from an export).
     """
-    check_size(markup)
+    cleaner = _cleaner()
     current = markup
     for _ in range(MAX_ROUNDS):
-        cleaned = _cleaner.clean(current).strip()
+        check_size(current)
+        cleaned = cleaner.clean(current).strip()
         if cleaned == current:
             return cleaned
         current = cleaned

@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from html.parser import HTMLParser
 
 import Stemmer
 from markupsafe import Markup, escape
@@ -192,26 +193,48 @@ def snippet(text: str, query: Query, lang: str | None) -> Markup:
     return Markup("{}{}{}").format(before, passage, after)
 
 
-_TAG_OR_ENTITY = re.compile(r"(<[^>]*>|&[#\w]+;)")
+class _TextMarker(HTMLParser):
+    """Sanitized HTML again, with <mark> around the query's words in its text nodes.
+
+    Tags are written out as they came (attribute values included, whatever they hold);
+    text is decoded, searched, and escaped again; comments and declarations, which
+    sanitized HTML does not have, are dropped. So nothing but <mark> is added."""
+
+    def __init__(self, query: Query, lang: str | None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.query = query
+        self.lang = lang
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self.out.append(self.get_starttag_text() or "")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        last = 0
+        for match in self.query.find(data, self.lang):
+            self.out.append(_escape_text(data[last : match.start()]))
+            self.out.append(f"<mark>{_escape_text(match.group())}</mark>")
+            last = match.end()
+        self.out.append(_escape_text(data[last:]))
+
+
+def _escape_text(text: str) -> str:
+    """Text as HTML text: &, < and > escaped (quotes need not be, outside attributes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def highlight_html(html: str, query: Query | None, lang: str | None) -> Markup:
-    """Sanitized HTML with the query's words marked in its text (never inside tags).
-
-    Safe because clean_html() output escapes every < and > that is not a tag, so tags
-    and entities can be split off exactly; only <mark> elements are added.
-    """
+    """Sanitized HTML with the query's words marked in its text, never inside a tag or an
+    attribute value (a title="…bucuresti…" stays as it is): the HTML is parsed, and only
+    its text nodes are searched (see _TextMarker)."""
     if query is None:
         return Markup(html)
-    out = []
-    for part in _TAG_OR_ENTITY.split(html):
-        if not part or part.startswith("<") or (part.startswith("&") and part.endswith(";")):
-            out.append(part)
-            continue
-        last = 0
-        for match in query.find(part, lang):
-            out.append(part[last : match.start()])
-            out.append(f"<mark>{match.group()}</mark>")
-            last = match.end()
-        out.append(part[last:])
-    return Markup("".join(out))
+    marker = _TextMarker(query, lang)
+    marker.feed(str(html))  # a plain str: Markup's methods would escape what they are given
+    marker.close()
+    return Markup("".join(marker.out))

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from courlan import normalize_url
 from sqlite_utils import Database
@@ -67,7 +68,8 @@ def find_files(paths: Iterable[Path]) -> Iterator[Path]:
 def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
     """Sanitizes the body (always the last change to it) and derives the stored columns.
     Raises InvalidInput for a body larger than an article is (see sanitize.check_size).
-    Never called inside a write transaction: it can take a second, and writers wait."""
+    Called before the write transaction, never in it: it can take a second, and every
+    other writer (the server marking an article read) would wait for it."""
     try:
         html = clean_html(article["html"])
     except MarkupTooLarge as exc:
@@ -92,8 +94,11 @@ def _page_url(url: str | None) -> str | None:
     if not web_url(url):
         return None
     try:
+        parts = urlsplit(url.strip())
+        if not parts.hostname or parts.port == 0:
+            return None
         return normalize_url(url, strict=True)
-    except ValueError:  # http://[::1 and the like
+    except ValueError:  # http://[::1, a port that is no number or out of range
         return None
 
 
@@ -188,18 +193,21 @@ def _prepare(
             warnings.append(f"not UTF-8: read as {encoding}")
     else:
         raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
+    article, signature = _signed(finish(parsed.article, source_path))
     return _Prepared(
         origin,
-        finish(parsed.article, source_path),
+        article,
         [finish(teaser, source_path) for teaser in parsed.teasers],
         parsed.article["title"],
         warnings + parsed.warnings,
+        signature,
     )
 
 
 def _store(db: Database, prepared: _Prepared) -> ImportResult:
-    if prepared.signature is not None:
-        duplicates.remember(prepared.article.get("text"), prepared.signature)
+    """Writes a prepared page or dump: one transaction, which has nothing left to work out."""
+    if prepared.article["kind"] == "article":
+        duplicates.remember(prepared.article["text"], prepared.signature)
     saved = articles.save_dump(db, prepared.article, prepared.teasers)
     return ImportResult(
         prepared.origin,
@@ -221,11 +229,9 @@ def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | No
     if looks_like_feed(data) or looks_like_jsonl(data):
         return None
     try:
-        prepared = _prepare(data, path, str(path.resolve()), rules)
+        return _prepare(data, path, str(path.resolve()), rules)
     except InvalidInput as exc:
         return ImportResult(path, "failed", error=str(exc))
-    prepared.signature = duplicates.signature(prepared.article.get("text"))
-    return prepared
 
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -341,6 +347,6 @@ def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
 
 def _save_entry(db: Database, row: dict[str, Any], values: Any) -> str:
-    if values is not None:
+    if row["kind"] == "article":
         duplicates.remember(row["text"], values)  # what save_entry asks for, at hand
     return articles.save_entry(db, row)[0]

@@ -9,6 +9,7 @@ from typing import Any
 import feedparser
 
 from webreader.importers.base import InvalidInput
+from webreader.sanitize import MarkupTooLarge
 from webreader.text import detect_language
 
 FEED_TYPES = frozenset(
@@ -49,11 +50,15 @@ def parse_feed(data: bytes, *, url: str | None = None) -> tuple[str | None, list
         content = max((c.get("value", "") for c in entry.get("content", [])), key=len, default="")
         summary = entry.get("summary", "")
         full = len(content) >= MIN_FULL_TEXT_CHARS
+        try:
+            summary_text = None if full else feedparser_text(summary)
+        except MarkupTooLarge as exc:
+            raise InvalidInput(f"entry {title[:80]!r}, its summary: {exc}") from exc
         entries.append(
             {
                 "kind": "article" if full else "teaser",
                 "title": title,
-                "summary": None if full else feedparser_text(summary),
+                "summary": summary_text,
                 "source": source,
                 "lang": feed_lang or detect_language(f"{title}\n{content or summary}"),
                 "published": _date(entry),

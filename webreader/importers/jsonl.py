@@ -21,7 +21,7 @@ TIME_COLUMNS = ("read_at", "starred_at")
 # JSON may escape half of a UTF-16 pair ("\ud800"), which no UTF-8 text (nor SQLite) holds.
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _JSON_TYPES = {dict: "an object", list: "a list", bool: "true or false", int: "a number",
-               float: "a number"}  # fmt: skip
+               float: "a number", str: "a string", type(None): "null"}  # fmt: skip
 
 
 def looks_like_jsonl(data: bytes) -> bool:
@@ -41,10 +41,11 @@ def parse_jsonl(text: str) -> list[tuple[int, dict[str, Any]]]:
             raise InvalidInput(f"line {number} is not JSON: {exc.msg}") from exc
         except RecursionError as exc:  # [[[[...]]]] nested past what the parser follows
             raise InvalidInput(f"line {number} is not JSON we can read: nested too deep") from exc
+        except ValueError as exc:  # a number of more than 4,300 digits, say
+            raise InvalidInput(f"line {number} is not JSON we can read: {exc}") from exc
         if not isinstance(item, dict):
             raise InvalidInput(
-                f"line {number} is not an article: {_JSON_TYPES.get(type(item), 'a value')}, "
-                "not an object"
+                f"line {number} is not an article: {_JSON_TYPES[type(item)]}, not an object"
             )
         try:
             row = {column: _text(item.get(column), column) for column in COLUMNS}
@@ -67,7 +68,7 @@ def _text(value: Any, column: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{column} must be text, not {_JSON_TYPES.get(type(value), 'that')}")
+        raise ValueError(f"{column} must be text, not {_JSON_TYPES[type(value)]}")
     value = _LONE_SURROGATE.sub("\ufffd", value)
     if column in DATE_COLUMNS + TIME_COLUMNS:
         if not value.strip():

@@ -51,9 +51,12 @@ def check_url(url: str) -> httpx.URL:
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"the address is longer than {MAX_URL_LENGTH:,} characters")
     scheme = url.split("://", 1)[0].lower() if "://" in url else None
+    if scheme is None or not _SCHEME_URL.match(url):
+        raise InvalidInput(
+            "only http and https URLs can be imported: this is not one (no http:// or https://)"
+        )
     if scheme not in ("http", "https"):
-        shown = f"{scheme}:" if scheme and len(scheme) < 20 else "other addresses"
-        raise InvalidInput(f"only http and https URLs can be imported, not {shown}")
+        raise InvalidInput(f"only http and https URLs can be imported, not {scheme}:")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, UnicodeError) as exc:
@@ -63,7 +66,11 @@ def check_url(url: str) -> httpx.URL:
 
 
 def _check_host(url: httpx.URL) -> None:
-    host = url.host
+    try:
+        host = url.host
+    except UnicodeError:  # an xn-- label that is not IDNA
+        shown = url.raw_host.decode("ascii", "replace")
+        raise InvalidInput(f"{shown} is not a valid host name") from None
     if not host:
         raise InvalidInput("the address has no host name")
     if url.userinfo:
@@ -117,10 +124,24 @@ def _refuse_private_addresses(request: httpx.Request) -> None:
         return  # the connection fails and says so
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global:
+        if not all(each.is_global for each in (ip, *_embedded_ipv4(ip))):
             raise InvalidInput(
                 f"{host} is an address on the server's own network ({ip}): not fetched"
             )
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list:
+    """The IPv4 address an IPv6 one carries (IPv4-compatible ::a.b.c.d, NAT64, 6to4), which
+    the standard library counts as global whatever it is: ::127.0.0.1, 64:ff9b::7f00:1."""
+    if ip.version == 4:
+        return []
+    embedded = [ip.ipv4_mapped, ip.sixtofour]
+    if ip in _NAT64 or int(ip) >> 32 == 0:
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in embedded if address is not None]
 
 
 def fetch(
