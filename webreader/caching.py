@@ -2,8 +2,8 @@
 
 One function, dependencies(), lists everything a page or fragment may depend on besides
 its path: the library's state (its generation: every write to articles, and every ended
-login, moves it on), the scheme, host and prefix its links are made for, the cookies read
-(the login and the reading preferences), whether the reader made the request (another
+login, moves it on), the scheme, host and prefix its links are made for, the cookies (the
+login and the reading preferences are read), whether the reader made the request (another
 site's, or an <img>'s, leaves no read mark), the htmx headers (fragment or page) and the
 accepted encodings.
 Every cache key starts with it:
@@ -27,9 +27,9 @@ from typing import Any
 
 from cachetools import LRUCache
 from flask import Flask, current_app, request
-from werkzeug.http import parse_cookie, parse_etags, unquote_etag
+from werkzeug.http import parse_etags, unquote_etag
 
-from webreader import articles, auth, origins, preferences
+from webreader import articles, auth, origins
 from webreader.db import get_db, thread_connection
 
 # The paths of the views that may call mark_cacheable() (reader.index, reader.article,
@@ -47,17 +47,18 @@ ENTRY_OVERHEAD = 512
 MAX_KEY_BYTES = 4096
 
 
-def dependencies(environ: dict[str, Any], state: int, session_cookie: str) -> tuple:
+def dependencies(environ: dict[str, Any], state: int) -> tuple:
     """Everything a response depends on besides its path and query."""
-    cookies = parse_cookie(environ)
     host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
     return (
         state,
         environ.get("wsgi.url_scheme"),
         host,
         environ.get("SCRIPT_NAME", ""),
-        cookies.get(session_cookie),
-        cookies.get(preferences.COOKIE),
+        # The whole header, not the two cookies read (the login, the preferences): all that
+        # Flask could see, and parsing it cost a third of a replay. Other cookies of the
+        # same host only make more keys, which the byte bound holds.
+        environ.get("HTTP_COOKIE"),
         origins.is_passive(environ, host),
         environ.get("HTTP_HX_REQUEST"),
         environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST"),
@@ -105,7 +106,7 @@ def rendered(name: str, parts: tuple, render: Callable[[], Any]) -> Any:
     cache: BoundedCache = current_app.extensions["webreader_rendered"]
     state = articles.get_generation(get_db())
     key = (
-        dependencies(request.environ, state, current_app.config["SESSION_COOKIE_NAME"]),
+        dependencies(request.environ, state),
         name,
         parts,
     )
@@ -132,7 +133,6 @@ class ResponseCache:
         self.app = app
         self.wsgi_app = wsgi_app
         self.database = app.config["DATABASE"]
-        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
         self.session_lifetime = app.permanent_session_lifetime.total_seconds()
         self.entries = BoundedCache(RESPONSE_CACHE_BYTES, _entry_size)
 
@@ -144,7 +144,7 @@ class ResponseCache:
         except Exception:  # a broken database: let the app answer (and say so)
             return self.wsgi_app(environ, start_response)
         key = (
-            dependencies(environ, state, self.session_cookie),
+            dependencies(environ, state),
             environ.get("PATH_INFO"),
             environ.get("QUERY_STRING"),
         )
