@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Page, expect
+from werkzeug.security import check_password_hash
 
 from conftest import CROSS_SITE
 from webreader import auth, create_app
@@ -66,6 +67,15 @@ def test_set_password_stores_a_salted_hash_only(runner, db_path):
     stored = auth.password_hash(db)
     db.close()
     assert stored and PASSWORD not in stored and stored.startswith("scrypt:")
+
+
+@pytest.mark.parametrize("piped", [f"{PASSWORD}\n", PASSWORD, f"{PASSWORD}\r\n"])
+def test_set_password_takes_one_piped_line(runner, db_path, piped):
+    result = runner.invoke(cli, ["set-password", "--db", str(db_path)], input=piped)
+    assert result.exit_code == 0, result.output
+    db = connect(db_path)
+    assert check_password_hash(auth.password_hash(db), PASSWORD)
+    db.close()
 
 
 def test_set_password_refuses_a_short_or_mistyped_one(runner, db_path):

@@ -19,8 +19,7 @@ def titles(path) -> list[str]:
 
 
 def test_backup_copies_the_library_and_checks_it(runner, db_path, tmp_path):
-    dest = tmp_path / "backups" / "copy.db"
-    dest.parent.mkdir()
+    dest = tmp_path / "backups" / "copy.db"  # a folder not made yet: backup makes it
     result = runner.invoke(cli, ["backup", "--db", str(db_path), str(dest)])
     assert result.exit_code == 0, result.output
     assert "backed up 10 articles and teasers" in result.stdout
@@ -83,3 +82,9 @@ def test_backup_of_a_missing_library_is_an_error(runner, tmp_path):
     result = runner.invoke(cli, ["backup", "--db", str(tmp_path / "no.db"), str(tmp_path / "c.db")])
     assert result.exit_code == 1
     assert "no library at" in result.stderr
+
+
+def test_backup_and_export_say_the_library_must_exist(runner):
+    for command in ("backup", "export"):
+        help_text = runner.invoke(cli, [command, "--help"]).output
+        assert "must exist" in help_text and "created if missing" not in help_text

@@ -47,6 +47,7 @@ def test_jsonl_export_imports_again_into_an_equal_library(runner, tmp_path, full
     export = tmp_path / "library.jsonl"
     result = runner.invoke(cli, ["export", "--db", str(full_library), "-o", str(export)])
     assert result.exit_code == 0, result.output
+    assert f"exported 12 articles and teasers from {full_library} to {export}" in result.stdout
     lines = export.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(library(full_library)) == 12
     assert all(json.loads(line)["title"] for line in lines)

@@ -29,6 +29,18 @@ db_option = click.option(
 )
 
 
+existing_db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    envvar="WEBREADER_DB",
+    show_default=True,
+    show_envvar=True,
+    help="The SQLite file of the library; it must exist.",
+)
+
+
 def _open(db_path: Path):
     try:
         return open_db(db_path)
@@ -265,24 +277,29 @@ def is_loopback(host: str) -> bool:
 
 @cli.command("set-password")
 @db_option
-@click.password_option(
-    "--password",
-    prompt="Admin password",
-    confirmation_prompt="Repeat it",
-    help="Asked for without echo (or read from standard input when piped).",
-)
-def set_password(db_path: Path, password: str) -> None:
+def set_password(db_path: Path) -> None:
     """Set the admin password, which changing the library needs on a public server.
 
+    On a terminal it is asked for twice, without echo; piped, the first line of standard
+    input is the password (a second line, if any, must repeat it). At least 10 characters.
     It is stored as a salted scrypt hash in the database. Setting a new one logs every
     session out.
 
     \b
     Example:
         webreader set-password --db articles.db
+        printf '%s\\n' "$PASSWORD" | webreader set-password --db articles.db
     """
     from webreader import auth
 
+    stdin = sys.stdin
+    if stdin.isatty():
+        password = click.prompt("Admin password", hide_input=True, confirmation_prompt="Repeat it")
+    else:
+        lines = stdin.read().splitlines()
+        password = lines[0] if lines else ""
+        if len(lines) > 1 and lines[1] != password:
+            raise click.ClickException("password not set: the two lines on standard input differ")
     db = _open(db_path)
     try:
         auth.set_password(db, password)
@@ -395,7 +412,7 @@ def import_(
 
 
 @cli.command()
-@db_option
+@existing_db_option
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "markdown"]), default="jsonl",
     show_default=True,
@@ -421,15 +438,19 @@ def export(db_path: Path, fmt: str, output: Path) -> None:
         raise click.ClickException(f"no library at {db_path}")
     db = _open(db_path)
     try:
+        written = 0
         with click.open_file(str(output), "w", encoding="utf-8") as out:
             for chunk in export_lines(iter_articles(db), fmt):
                 out.write(chunk)
+                written += 1
     finally:
         db.close()
+    if str(output) != "-":  # on standard output the export is all there is
+        click.echo(f"exported {written} articles and teasers from {db_path} to {output}")
 
 
 @cli.command()
-@db_option
+@existing_db_option
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 def backup(db_path: Path, force: bool, dest: Path) -> None:
@@ -449,6 +470,10 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
         raise click.ClickException(f"no library at {db_path}")
     if dest.exists() and not force:
         raise click.ClickException(f"{dest} exists; use --force to replace it")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot make the folder {dest.parent}: {exc}") from exc
     partial = dest.with_name(f".{dest.name}.partial")
     try:
         source = sqlite3.connect(db_path)
