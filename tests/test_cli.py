@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -32,12 +33,14 @@ def test_import_reports_each_file_and_a_summary(runner, tmp_path, sample_path):
     assert result.exit_code == 0, result.output
     assert f"imported: {sample_path}: Vladimir Putin" in result.stdout
     assert "(+9 teasers)" in result.stdout
-    assert result.stdout.strip().endswith("1 imported, 0 updated, 0 unchanged, 0 failed")
+    assert result.stdout.strip().endswith(
+        "1 article imported, 0 updated, 0 unchanged; 1 file read, 0 failed"
+    )
     assert count(db) == 10
 
     again = runner.invoke(cli, ["import", "--db", str(db), str(sample_path)])
     assert again.exit_code == 0
-    assert "0 imported, 0 updated, 1 unchanged, 0 failed" in again.stdout
+    assert "0 articles imported, 0 updated, 1 unchanged; 1 file read" in again.stdout
     assert count(db) == 10
 
 
@@ -76,7 +79,7 @@ def test_bad_files_are_reported_and_the_others_imported(runner, tmp_path, sample
     for name, reason in reasons.items():
         line = next(e for e in errors if f"{name}:" in e)
         assert line.startswith("webreader: ") and reason in line
-    assert "1 imported, 0 updated, 0 unchanged, 5 failed" in result.stdout
+    assert "1 article imported, 0 updated, 0 unchanged; 1 file read, 5 failed" in result.stdout
     assert count(db) == 10
 
 
@@ -205,7 +208,9 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(runner, tmp_path, s
     assert not db.exists()  # a dry run does not even create the library
     # Later files see what earlier ones would have written: the second Braşov page is the
     # same story as the first.
-    assert "would be 2 imported, 0 updated, 1 unchanged, 0 failed" in result.stdout
+    assert "would be 2 articles imported, 0 updated, 1 unchanged; 3 files read, 0 failed" in (
+        result.stdout
+    )
     runner.invoke(cli, ["import", "--db", str(db), str(sample_path)])
     before = count(db)
     again = runner.invoke(cli, ["import", "--db", str(db), "--dry-run", str(sample_path)])
@@ -230,3 +235,29 @@ def test_the_summary_lists_every_failure_with_its_reason(runner, tmp_path, sampl
 def test_no_progress_bar_when_output_is_not_a_terminal(runner, tmp_path, sample_path):
     result = runner.invoke(cli, ["import", "--db", str(tmp_path / "x.db"), str(sample_path)])
     assert "file/s" not in result.stderr and "%|" not in result.stderr
+
+
+def test_the_summary_counts_articles_not_files(runner, tmp_path):
+    export = tmp_path / "three.jsonl"
+    export.write_text(
+        "".join(
+            json.dumps({"title": f"Articolul {n}", "html": f"<p>Textul {n} despre știri.</p>"})
+            + "\n"
+            for n in range(3)
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["import", "--db", str(tmp_path / "lib.db"), str(export)])
+    assert result.exit_code == 0, result.output
+    assert "3 articles imported, 0 updated, 0 unchanged; 1 file read, 0 failed" in result.stdout
+
+
+@pytest.mark.parametrize("files", [[], ["notes.md", "photo.jpg"]])
+def test_a_folder_with_nothing_to_import_is_an_error(runner, tmp_path, files):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_text("x", encoding="utf-8")
+    result = runner.invoke(cli, ["import", "--db", str(tmp_path / "lib.db"), str(folder)])
+    assert result.exit_code == 1
+    assert "no file to import in this folder" in result.stderr and ".jsonl" in result.stderr

@@ -13,7 +13,7 @@ import click
 
 from webreader import __version__
 from webreader.db import DEFAULT_DB, open_db
-from webreader.importers import InvalidDump, find_files, import_sources
+from webreader.importers import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
 
@@ -253,6 +253,10 @@ def _enough_file_descriptors(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
 
 
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
+
+
 def _fewer_malloc_arenas() -> None:
     """glibc gives threads malloc arenas of their own (up to 8 per core), and memory freed
     in one is not reused by another: with waitress's threads the server grew by about 10 MB
@@ -363,14 +367,19 @@ def import_(
         raise click.ClickException(str(exc)) from exc
     # A dry run on a library that does not exist yet must not create it.
     db = _open(":memory:" if dry_run and not db_path.exists() else db_path)
-    counts = {"imported": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    counts = {"imported": 0, "updated": 0, "unchanged": 0}  # articles
+    files_read = 0
     failures: list[tuple[Path, str]] = []
     prefix = "would be " if dry_run else ""
     urls = [s for s in sources if is_url(s)]
     paths = [Path(s) for s in sources if not is_url(s)]
+    kinds = ", ".join(sorted(IMPORT_SUFFIXES))
     for path in paths:
         if not path.exists():
             failures.append((path, "no such file or folder"))
+        elif path.is_dir() and next(find_files([path]), None) is None:
+            failures.append((path, f"no file to import in this folder (webreader imports {kinds})"))
+    given_failures = len(failures)
     files: list[Path | str] = [*find_files(p for p in paths if p.exists()), *urls]
     # On stderr, and only on a terminal: stdout stays one line per file, for scripts.
     imported = import_sources(
@@ -385,7 +394,11 @@ def import_(
         db.conn.execute("BEGIN")
     try:
         for path, result in progress:
-            counts[result.status] += 1
+            if result.status != "failed":
+                files_read += 1
+                for status, n in (result.counts or {result.status: 1}).items():
+                    if status in counts:
+                        counts[status] += n
             if result.status == "failed":
                 failures.append((path, result.error or "failed"))
                 progress.write(f"webreader: {path}: {result.error}", file=sys.stderr)
@@ -399,10 +412,14 @@ def import_(
         if dry_run:
             db.conn.rollback()
         db.close()
-    for path, reason in failures[: len(failures) - counts["failed"]]:
+    for path, reason in failures[:given_failures]:
         click.echo(f"webreader: {path}: {reason}", err=True)
-    counts["failed"] = len(failures)
-    click.echo(prefix + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    articles = "article" if counts["imported"] == 1 else "articles"
+    click.echo(
+        f"{prefix}{counts['imported']} {articles} imported, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged; {files_read} {_plural(files_read, 'file')} read, "
+        f"{len(failures)} failed"
+    )
     if failures:
         click.echo("Failed:", err=True)
         for path, reason in failures:

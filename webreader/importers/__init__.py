@@ -52,6 +52,8 @@ class ImportResult:
     teasers: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # A feed or an export holds many articles: how many were imported, updated, unchanged.
+    counts: dict[str, int] | None = None
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -318,7 +320,9 @@ def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> Impor
 def _many(origin, what: str, counts: dict[str, int], warnings: list[str]) -> ImportResult:
     status = "imported" if counts["imported"] else "updated" if counts["updated"] else "unchanged"
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
-    return ImportResult(origin, status, title=f"{what} ({summary})", warnings=warnings)
+    return ImportResult(
+        origin, status, title=f"{what} ({summary})", warnings=warnings, counts=counts
+    )
 
 
 def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
