@@ -32,6 +32,27 @@ CHROMIUM = "/usr/bin/chromium"
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 
+# Tiers (README, Test): the fast loop is `pytest -m "not browser and not slow"`. Marks are
+# given here, from what a test uses, so that no test has to remember its own.
+BROWSER_FIXTURES = {"page", "context", "browser", "browser_type"}
+SERVER_FIXTURES = {"serve", "live_server", "fresh_server", "big_server", "deployment"}
+# Modules that start other programs: nginx, the Nu Html Checker (Java), wrk, pip, Chromium
+# from a script, or an importer killed and run again.
+SLOW_MODULES = {
+    "test_bench", "test_deploy", "test_durability", "test_html_validity", "test_packaging",
+    "test_screenshots",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & BROWSER_FIXTURES or item.module.__name__ == "test_screenshots":
+            item.add_marker(pytest.mark.browser)
+        if fixtures & SERVER_FIXTURES or item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def sample_path() -> Path:
     return SAMPLE
