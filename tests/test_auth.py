@@ -191,7 +191,7 @@ def test_wrong_passwords_are_rate_limited(public_app):
     assert codes == [401] * 5
     blocked = log_in(client)  # even the right password waits now
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
-    assert "Too many wrong passwords" in blocked.text
+    assert "Too many login attempts" in blocked.text
     other = public_app.test_client()  # the limit is per address: same one here
     assert log_in(other).status_code == 429
 

@@ -257,6 +257,14 @@ def test_one_remote_client_cannot_hold_every_connection():
     assert not security.over_client_limit(local, ("127.0.0.1", 50000))
 
 
+def test_a_connection_still_being_answered_is_not_cut_off():
+    too_late = 1000.0 - security.HEADERS_DEADLINE - 1
+    busy = _Channel("203.0.113.9", began=too_late, headers_finished=False)
+    busy.requests = ["a slow Add import, still running"]
+    security.close_late_headers([busy], 1000.0)
+    assert busy.will_close is False
+
+
 def test_headers_sent_a_byte_at_a_time_are_cut_off():
     now = 1000.0
     slow = _Channel(
@@ -315,6 +323,42 @@ def test_the_admins_pages_are_private_to_shared_caches(db_path):
     app = _app(db_path, LOGIN_REQUIRED=True)
     assert app.test_client().get("/articles/2").headers["Cache-Control"] == "no-cache"
     assert _admin(app).get("/articles/2").headers["Cache-Control"] == "private, no-cache"
+
+
+def test_an_expired_login_never_makes_a_reader_wait_for_an_import(db_path, caplog):
+    """Ending it is a write: while an import holds the lock, the cache steps aside at once
+    (the page is made by Flask, uncached) rather than waiting for the lock."""
+    import json
+    import logging
+
+    app = _app(db_path, LOGIN_REQUIRED=True)
+    admin = _admin(app)
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("UPDATE admin_sessions SET created_at = created_at - 31 * 86400")
+        conn.commit()
+    importer = sqlite3.connect(db_path)
+    importer.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+    try:
+        with caplog.at_level(logging.INFO, logger="webreader.access"):
+            response = app.test_client().get("/articles/2")
+        assert response.status_code == 200 and 'class="star-form"' not in response.text
+        assert json.loads(caplog.records[-1].getMessage())["cached"] is False
+    finally:
+        importer.rollback()
+        importer.close()
+    assert 'class="star-form"' not in admin.get("/articles/2").text  # it has expired
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT count(*) FROM admin_sessions").fetchone()[0] == 0
+
+
+def test_the_settings_form_returns_under_the_url_prefix(db_path):
+    app = _app(db_path, LOGIN_REQUIRED=False, URL_PREFIX="/reader")
+    client = app.test_client()
+    root = "http://localhost/"
+    page = BeautifulSoup(client.get("/reader/articles/2", base_url=root).text, "html.parser")
+    back = page.select_one(".settings-form input[name=next]")["value"]
+    response = client.post("/reader/settings", data={"theme": "dark", "next": back}, base_url=root)
+    assert response.headers["Location"].startswith("/reader/articles/2")
 
 
 def test_an_expired_login_gets_no_replayed_page(db_path):

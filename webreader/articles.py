@@ -136,7 +136,8 @@ def get_cache_state(db: Database) -> tuple[int, float | None]:
 
 
 def get_generation(db: Database) -> int:
-    """A number that changes with every write to articles: the key for cached renderings."""
+    """A number that changes with every write to articles and whenever an admin login
+    ends: the start of every cache key (caching.dependencies)."""
     return db.execute("SELECT generation FROM library_state").fetchone()[0]
 
 

@@ -5,7 +5,7 @@ settings table). Changing the library (read marks, stars, Add) needs it once the
 is reachable from other machines (LOGIN_REQUIRED, which `webreader serve` sets for any
 address beyond loopback or behind a trusted proxy). PRIVATE keeps reading behind it too;
 READ_ONLY refuses every change, logged in or not. Login attempts are rate-limited per
-client address (Flask-Limiter), failures only.
+client address (Flask-Limiter), every attempt, counted before the password is checked.
 """
 
 from __future__ import annotations
@@ -100,10 +100,8 @@ def session_is_live(db: Any, token: str) -> bool:
     row = db.execute(
         "SELECT created_at FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)]
     ).fetchone()
-    if row is not None and row[0] <= time.time() - _lifetime():
-        end_expired_sessions(db, _lifetime())
-        return False
-    return row is not None
+    # An expired one is ended by the response cache (caching.py) or the next login.
+    return row is not None and row[0] > time.time() - _lifetime()
 
 
 def end_session(db: Any, token: str | None) -> None:
@@ -210,7 +208,7 @@ def _auth_context() -> dict[str, Any]:
 @limiter.limit(
     LOGIN_LIMITS,
     methods=["POST"],
-    error_message="Too many wrong passwords from this address. Wait a minute and try again.",
+    error_message="Too many login attempts from this address. Wait a minute and try again.",
 )
 def login() -> Response | str:
     next_path = local_path(request.values.get("next"))

@@ -20,6 +20,7 @@ its request did not change the library (the generation is the same before and af
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from threading import Lock
@@ -30,7 +31,7 @@ from flask import Flask, current_app, request
 from werkzeug.http import parse_etags, unquote_etag
 
 from webreader import articles, auth, origins
-from webreader.db import get_db, thread_connection
+from webreader.db import BUSY_TIMEOUT_MS, get_db, thread_connection
 
 # The paths of the views that may call mark_cacheable() (reader.index, reader.article,
 # reader.search_page): the cache steps aside for every other path (static files, /healthz,
@@ -141,7 +142,7 @@ class ResponseCache:
             return self.wsgi_app(environ, start_response)
         try:
             state = self._state()
-        except Exception:  # a broken database: let the app answer (and say so)
+        except sqlite3.Error:  # let the app answer (and say so)
             return self.wsgi_app(environ, start_response)
         key = (
             dependencies(environ, state),
@@ -164,10 +165,17 @@ class ResponseCache:
         return CACHEABLE_PATHS.match(environ.get("PATH_INFO", "")) is not None
 
     def _state(self) -> int:
+        """The generation. Raises sqlite3.Error when it cannot be known: a broken database,
+        or an expired login that cannot be ended now (an import holds the write lock; this
+        never waits for it), and the request then goes to Flask uncached."""
         db = thread_connection(self.database)
         generation, oldest_login = articles.get_cache_state(db)
         if oldest_login is not None and oldest_login < time.time() - self.session_lifetime:
-            auth.end_expired_sessions(db, self.session_lifetime)
+            db.execute("PRAGMA busy_timeout = 0")
+            try:
+                auth.end_expired_sessions(db, self.session_lifetime)
+            finally:
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             generation, _ = articles.get_cache_state(db)
         return generation
 
@@ -189,7 +197,11 @@ class ResponseCache:
         finally:
             getattr(result, "close", lambda: None)()
         entry = (seen["status"], list(seen["headers"]), body)
-        if self._state() == state:  # the request changed nothing (no read mark)
+        try:
+            unchanged = self._state() == state  # the request changed nothing (no read mark)
+        except sqlite3.Error:
+            unchanged = False
+        if unchanged:
             self.entries.put(key, entry)
         return entry, None
 

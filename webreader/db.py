@@ -17,6 +17,7 @@ from webreader.search import index_text
 
 DEFAULT_DB = "articles.db"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction to end
 
 migrations = Migrations("webreader")
 
@@ -216,7 +217,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)
     db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
-    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL is durable across application crashes and loses at most the last
     # transactions on power loss, without an fsync at every commit (one per imported file).
     db.execute("PRAGMA synchronous = NORMAL")

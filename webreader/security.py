@@ -121,7 +121,8 @@ def close_late_headers(channels: Iterable[Any], now: float) -> None:
     for channel in list(channels):
         request = getattr(channel, "request", None)
         began = getattr(channel, "request_began", now)
-        if request is not None and not request.headers_finished and began < late:
+        answering = bool(getattr(channel, "requests", None))  # waitress's own rule too
+        if request is not None and not request.headers_finished and began < late and not answering:
             channel.will_close = True
 
 

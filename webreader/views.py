@@ -446,7 +446,9 @@ def _rules():
 
 @bp.after_app_request
 def _conditional(response: Response) -> Response:
-    """Pages carry an ETag; a browser that has this exact page gets 304 and no body."""
+    """Pages carry an ETag; a browser that has this exact page gets 304 and no body. (For
+    the paths the response cache handles, it answers 304 itself and Flask never sees the
+    conditional headers.)"""
     if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
         # The admin's pages differ from a visitor's: no shared cache may keep them.
         response.headers.setdefault(
@@ -482,6 +484,8 @@ def busy_database(exc: sqlite3.OperationalError) -> Response:
 def http_error(error: HTTPException) -> Response:
     """Errors as a page, or as a fragment in place of the article for htmx."""
     code = error.code or 500
+    if code >= 500:
+        g.is_admin = False  # the database may be what failed: ask it nothing more
     if g.get("refused_host"):  # nothing of the library, and no links for that name
         return Response(f"{code} {error.name}: {error.description}\n", code, mimetype="text/plain")
     response = page_or_fragment(
