@@ -29,4 +29,4 @@ python3 -m venv .venv
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n auto "$@"  # every core (pytest-xdist)
