@@ -33,13 +33,13 @@ def test_every_response_carries_the_security_headers(client, url, headers):
 
 def test_healthz(client, app, monkeypatch):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    from webreader import views
+    from webreader import reading
 
     class Broken:
         def execute(self, *args):
             raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(views, "get_db", lambda: Broken())
+    monkeypatch.setattr(reading, "get_db", lambda: Broken())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert "disk gone" not in response.get_data(as_text=True)

@@ -239,3 +239,29 @@ def test_a_malformed_after_is_a_400_and_an_empty_one_is_none(client):
     assert client.get("/?after=").status_code == 200
     assert client.get("/articles/999?after=abc").status_code == 404
     assert client.get("/headlines?after=x", headers={"HX-Request": "true"}).status_code == 400
+
+
+def test_busy_is_told_by_sqlites_error_code(tmp_path):
+    import sqlite3
+
+    from webreader.reading import is_busy
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path)
+    holder.execute("CREATE TABLE t (x)")
+    holder.commit()
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as busy:
+            other.execute("INSERT INTO t VALUES (1)")
+        assert is_busy(busy.value)
+        with pytest.raises(sqlite3.OperationalError) as missing:
+            other.execute("SELECT * FROM no_such_table")
+        assert not is_busy(missing.value)
+        # A message that merely mentions the word is not a busy database.
+        assert not is_busy(sqlite3.OperationalError("column 'locked' is unknown"))
+    finally:
+        holder.rollback()
+        holder.close()
+        other.close()

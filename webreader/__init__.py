@@ -35,9 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         caching,
         db,
         origins,
+        reading,
         security,
         sessions,
-        views,
     )
 
     app = Flask(
@@ -87,7 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     caching.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    app.register_blueprint(views.bp)
+    reading.init_app(app)  # the routes (library.py's too) and the app-wide hooks
     _wrap(app)
     return app
 

@@ -1,4 +1,6 @@
-"""Routes. page_or_fragment() is the one place that chooses a full page or an htmx fragment."""
+"""Reading: the GET routes, pages and fragments. page_or_fragment() is the one place that
+chooses a full page or an htmx fragment; library.py holds the POST routes that change the
+library, on the same blueprint."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -89,7 +92,6 @@ def listing_url(endpoint: str = "reader.index", **changes: Any) -> str:
     return url_for(endpoint, **listing_args(**changes))
 
 
-@bp.app_context_processor
 def _template_context() -> dict[str, Any]:
     filters = current_filters()
     return {
@@ -104,12 +106,10 @@ def _template_context() -> dict[str, Any]:
     }
 
 
-@bp.app_template_filter("long_date")
 def _long_date(iso_date: str, lang: str | None = None) -> str:
     return long_date(iso_date, lang)
 
 
-@bp.before_app_request
 def _load_preferences() -> None:
     g.prefs = preferences.from_cookie(request.cookies.get(preferences.COOKIE))
 
@@ -205,7 +205,7 @@ def page_or_fragment(
     return response
 
 
-def _show_article(article_id: int, *, mark_read: bool) -> Response:
+def show_article(article_id: int, *, mark_read: bool) -> Response:
     """An article as page or fragment; opening an unread one marks it read."""
     db = get_db()
     read_at = articles.get_read_at(db, article_id)
@@ -249,7 +249,7 @@ def _show_article(article_id: int, *, mark_read: bool) -> Response:
     )
 
 
-def _get_or_404(article_id: int) -> dict[str, Any]:
+def get_or_404(article_id: int) -> dict[str, Any]:
     found = articles.get_article(get_db(), article_id)
     if found is None:
         abort(404, description="There is no article at this address. It may have been removed.")
@@ -288,7 +288,7 @@ def index() -> Response:
             title=SITE_NAME,
             database_name=Path(current_app.config["DATABASE"]).name,
         )
-    return _show_article(article["id"], mark_read=True)
+    return show_article(article["id"], mark_read=True)
 
 
 @bp.get("/headlines")
@@ -322,86 +322,14 @@ def search_page() -> Response:
         top = articles.get_newest_article(db, current_filters())
     if top is None:
         return page_or_fragment("_no_match.html", title=f"Search: {request.args.get('q', '')}")
-    return _show_article(top["id"], mark_read=True)
+    return show_article(top["id"], mark_read=True)
 
 
 @bp.get("/articles/<int:article_id>")
 @bp.get("/articles/<int:article_id>/<slug>")
 def article(article_id: int, slug: str | None = None) -> Response:
     # Opening an article reads it, unless the reader just asked to keep it unread.
-    return _show_article(article_id, mark_read="keep_unread" not in request.args)
-
-
-def _form_flag(name: str) -> bool:
-    value = request.form.get(name)
-    if value not in ("0", "1"):
-        abort(400, description=f"The form must send {name}=1 or {name}=0.")
-    return value == "1"
-
-
-def _after_change(article_id: int, **params: Any) -> Response:
-    """htmx gets the article again (with its headline out of band); a plain form, a redirect."""
-    found = _get_or_404(article_id)
-    if wants_fragment():
-        return _show_article(article_id, mark_read=False)
-    return redirect(article_url(found, **params), code=303)
-
-
-@bp.post("/articles/<int:article_id>/read")
-def mark_read(article_id: int) -> Response:
-    read = _form_flag("read")
-    articles.set_read(get_db(), _get_or_404(article_id)["id"], read)
-    return _after_change(article_id, **({} if read else {"keep_unread": 1}))
-
-
-@bp.post("/articles/<int:article_id>/boilerplate")
-def keep_boilerplate(article_id: int) -> Response:
-    """Puts the paragraphs set aside as boilerplate back into one article (or sets them
-    aside again)."""
-    kept = _form_flag("kept")
-    articles.set_boilerplate_kept(get_db(), _get_or_404(article_id)["id"], kept)
-    return _after_change(article_id)
-
-
-@bp.post("/articles/<int:article_id>/star")
-def star(article_id: int) -> Response:
-    starred = _form_flag("starred")
-    articles.set_starred(get_db(), _get_or_404(article_id)["id"], starred)
-    return _after_change(article_id)
-
-
-@bp.post("/articles/<int:article_id>/delete")
-def delete(article_id: int) -> Response:
-    """Deletes an article, then shows the one after it in the list (or before it)."""
-    db = get_db()
-    found = _get_or_404(article_id)
-    neighbours = articles.get_neighbours(db, found, current_filters())
-    articles.delete_article(db, article_id)
-    following = neighbours["next"] or neighbours["prev"]
-    target = article_url(following) if following else listing_url("reader.index")
-    if request.htmx:  # a full load: the sidebar must lose the headline too
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, code=303)
-
-
-@bp.post("/settings")
-def settings() -> Response:
-    prefs = preferences.parse(request.form)
-    if request.htmx:
-        response = make_response("", 204)
-    else:
-        response = redirect(auth.local_path(request.form.get("next")), 303)
-    response.set_cookie(
-        preferences.COOKIE,
-        preferences.to_cookie(prefs),
-        max_age=preferences.COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-    )
-    return response
+    return show_article(article_id, mark_read="keep_unread" not in request.args)
 
 
 @bp.get("/healthz")
@@ -414,37 +342,6 @@ def healthz() -> Response:
     return make_response({"status": "ok"}, 200)
 
 
-@bp.post("/add")
-def add() -> Response:
-    """The Add form: a URL or a file, imported like `webreader import` would, then shown."""
-    from webreader import importers  # extractors and fetching: loaded when first needed
-
-    db = get_db()
-    url = (request.form.get("url") or "").strip()
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        result = importers.import_upload(db, upload.filename, upload.read(), _rules())
-    elif url:
-        # On a server others reach, the Add form fetches nothing of the server's network.
-        public = current_app.config["LOGIN_REQUIRED"]
-        result = importers.import_url(db, url, _rules(), public_only=public)
-    else:
-        abort(400, description="Give the address of a page or feed, or choose a file to add.")
-    if result.status == "failed":
-        abort(400, description=f"Could not add {result.path}: {result.error}.")
-    if result.article_id is None:  # a feed or an export: many articles, show the newest
-        return redirect(url_for("reader.index"), code=303)
-    return redirect(article_url(articles.get_headline(db, result.article_id)), code=303)
-
-
-def _rules():
-    from webreader.importers.textdump import load_rules
-
-    extra = current_app.config.get("RULES")
-    return load_rules(*([Path(extra)] if extra else []))
-
-
-@bp.after_app_request
 def _conditional(response: Response) -> Response:
     """Pages carry an ETag; a browser that has this exact page gets 304 and no body. (For
     the paths the response cache handles, it answers 304 itself and Flask never sees the
@@ -461,10 +358,10 @@ def _conditional(response: Response) -> Response:
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
-    return "locked" in str(exc) or "busy" in str(exc)
+    """Another connection holds the lock (an import's transaction), by SQLite's own code."""
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
-@bp.app_errorhandler(sqlite3.OperationalError)
 def busy_database(exc: sqlite3.OperationalError) -> Response:
     """A change that waited its turn (busy_timeout) behind a long import and gave up."""
     if not is_busy(exc):
@@ -480,7 +377,6 @@ def busy_database(exc: sqlite3.OperationalError) -> Response:
     return response
 
 
-@bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
     """Errors as a page, or as a fragment in place of the article for htmx."""
     code = error.code or 500
@@ -500,3 +396,17 @@ def http_error(error: HTTPException) -> Response:
     if isinstance(getattr(error, "valid_methods", None), list | tuple | set):
         response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return response
+
+
+def init_app(app: Flask) -> None:
+    """The reader's routes, and what every response of the app shares: the templates'
+    context, the reading preferences, ETags, and errors as pages."""
+    from webreader import library  # noqa: F401  (its POST routes join the blueprint)
+
+    app.context_processor(_template_context)
+    app.add_template_filter(_long_date, "long_date")
+    app.before_request(_load_preferences)
+    app.after_request(_conditional)
+    app.register_error_handler(sqlite3.OperationalError, busy_database)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_blueprint(bp)
