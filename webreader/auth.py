@@ -36,6 +36,7 @@ from htmx_flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.urls import iri_to_uri
 
+from webreader import db as storage
 from webreader.db import get_db, writing
 
 PASSWORD_SETTING = "admin_password"
@@ -60,20 +61,16 @@ class WeakPassword(ValueError):
 
 
 def set_password(db: Any, password: str) -> None:
+    """Stores the password's salted scrypt hash; a new password logs everyone out."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters")
     with writing(db):
-        db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [PASSWORD_SETTING, generate_password_hash(password)],
-        )
-        db.execute("DELETE FROM admin_sessions")  # a new password logs everyone out
+        storage.save_setting(db, PASSWORD_SETTING, generate_password_hash(password))
+        storage.delete_admin_sessions(db)
 
 
 def password_hash(db: Any) -> str | None:
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [PASSWORD_SETTING]).fetchone()
-    return row[0] if row else None
+    return storage.get_setting(db, PASSWORD_SETTING)
 
 
 def _token_hash(token: str) -> str:
@@ -81,43 +78,37 @@ def _token_hash(token: str) -> str:
 
 
 def start_session(db: Any) -> str:
-    """A new admin login: a random token for the cookie, its hash kept here. The oldest
-    logins beyond MAX_SESSIONS, and expired ones, are ended."""
+    """A new admin login: a random token for the cookie, its hash kept in the database.
+    Expired logins, and the oldest beyond MAX_SESSIONS, are ended."""
     token = secrets.token_urlsafe(32)
     now = time.time()
     with writing(db):
-        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [now - _lifetime()])
-        db.execute("INSERT INTO admin_sessions VALUES (?, ?)", [_token_hash(token), now])
-        db.execute(
-            "DELETE FROM admin_sessions WHERE token_hash NOT IN (SELECT token_hash FROM "
-            "admin_sessions ORDER BY created_at DESC LIMIT ?)",
-            [MAX_SESSIONS],
-        )
+        storage.delete_admin_sessions(db, started_before=now - _lifetime())
+        storage.save_admin_session(db, _token_hash(token), now)
+        storage.delete_admin_sessions(db, beyond_newest=MAX_SESSIONS)
     return token
 
 
 def session_is_live(db: Any, token: str) -> bool:
-    row = db.execute(
-        "SELECT created_at FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)]
-    ).fetchone()
+    started = storage.get_admin_session_start(db, _token_hash(token))
     # An expired one is ended by the response cache (caching.py) or the next login.
-    return row is not None and row[0] > time.time() - _lifetime()
+    return started is not None and started > time.time() - _lifetime()
 
 
 def end_session(db: Any, token: str | None) -> None:
     if token:
         with writing(db):
-            db.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)])
+            storage.delete_admin_sessions(db, token_hash=_token_hash(token))
 
 
 def end_expired_sessions(db: Any, lifetime: float) -> None:
     with writing(db):
-        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [time.time() - lifetime])
+        storage.delete_admin_sessions(db, started_before=time.time() - lifetime)
 
 
 def end_all_sessions(db: Any) -> None:
     with writing(db):
-        db.execute("DELETE FROM admin_sessions")
+        storage.delete_admin_sessions(db)
 
 
 def _lifetime() -> float:

@@ -264,6 +264,56 @@ def close_db(exception: BaseException | None = None) -> None:
         db.conn.rollback()
 
 
+# ---- settings and admin logins (auth.py decides; these store) --------------------------------
+
+
+def get_setting(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def save_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def save_admin_session(db: sqlite_utils.Database, token_hash: str, created_at: float) -> None:
+    db.execute("INSERT INTO admin_sessions VALUES (?, ?)", [token_hash, created_at])
+
+
+def get_admin_session_start(db: sqlite_utils.Database, token_hash: str) -> float | None:
+    row = db.execute(
+        "SELECT created_at FROM admin_sessions WHERE token_hash = ?", [token_hash]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def delete_admin_sessions(
+    db: sqlite_utils.Database,
+    *,
+    token_hash: str | None = None,
+    started_before: float | None = None,
+    beyond_newest: int | None = None,
+) -> None:
+    """Ends one login, the expired ones, those beyond the newest N, or (no argument) all.
+    Each deletion moves the library's generation on (a trigger), for the caches."""
+    if token_hash is not None:
+        db.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [token_hash])
+    elif started_before is not None:
+        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [started_before])
+    elif beyond_newest is not None:
+        db.execute(
+            "DELETE FROM admin_sessions WHERE token_hash NOT IN (SELECT token_hash FROM "
+            "admin_sessions ORDER BY created_at DESC LIMIT ?)",
+            [beyond_newest],
+        )
+    else:
+        db.execute("DELETE FROM admin_sessions")
+
+
 def get_or_create_secret(db: sqlite_utils.Database, name: str) -> str:
     """A random secret made on first use and kept in the database, so it survives restarts."""
     db.execute(
