@@ -55,10 +55,11 @@ class Markov:
 
 def _sample_text() -> str:
     """The sample's article and teaser text, without its boilerplate and ads."""
-    from webreader.importers.textdump import decode_dump, load_rules, parse_dump
+    from webreader.importers.base import decode_text
+    from webreader.importers.textdump import load_rules, parse_dump
     from webreader.sanitize import html_to_text
 
-    parsed = parse_dump(decode_dump(SAMPLE.read_bytes()), load_rules())
+    parsed = parse_dump(decode_text(SAMPLE.read_bytes())[0], load_rules())
     parts = [html_to_text(parsed.article["html"])]
     parts += [f"{t['title']}. {t['summary']}" for t in parsed.teasers]
     return "\n".join(parts)

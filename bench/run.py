@@ -222,12 +222,13 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
 
     from webreader.db import open_db
     from webreader.importers import import_sources
-    from webreader.importers.textdump import decode_dump, load_rules, parse_dump
+    from webreader.importers.base import decode_text
+    from webreader.importers.textdump import load_rules, parse_dump
     from webreader.sanitize import ALLOWED_TAGS
 
     paths = generate.write_dumps(folder / "dumps", dumps)
     rules = load_rules()
-    bodies = [parse_dump(decode_dump(p.read_bytes()), rules).article["html"] for p in paths]
+    bodies = [parse_dump(decode_text(p.read_bytes())[0], rules).article["html"] for p in paths]
     started = time.perf_counter()
     for body in bodies:
         bleach.clean(body, tags=ALLOWED_TAGS, strip=True)

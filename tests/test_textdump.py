@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from webreader.importers.base import InvalidInput
-from webreader.importers.textdump import InvalidDump, decode_dump, load_rules, parse_dump
+from webreader.importers.base import InvalidInput, decode_text
+from webreader.importers.textdump import InvalidDump, load_rules, parse_dump
 
 TITLE = (
     'Vladimir Putin, în vizită la "adevăratul său aliat". '
@@ -92,7 +92,7 @@ BOILERPLATE = [
 @pytest.fixture(scope="module")
 def parsed():
     sample = Path(__file__).parent / "fixtures" / "stiri-protv-2024-11-27-putin-kazahstan.txt"
-    return parse_dump(decode_dump(sample.read_bytes()), load_rules())
+    return parse_dump(decode_text(sample.read_bytes())[0], load_rules())
 
 
 def body(parsed) -> BeautifulSoup:
@@ -197,17 +197,17 @@ def test_lines_within_a_paragraph_are_joined():
 )
 def test_bad_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(InvalidInput, match=reason):
-        decode_dump(data)
+        decode_text(data)
 
 
 def test_text_that_is_not_utf8_is_read_in_its_legacy_encoding():
     # "Această ştire e greşită." in Windows-1250, as old Romanian sites saved it.
     data = "Titlu\n\nAceastă ştire e greşită, părinţii sunt sfătuiţi să aştepte.\n".encode("cp1250")
-    assert "Această ştire e greşită" in decode_dump(data)
+    assert "Această ştire e greşită" in decode_text(data)[0]
 
 
 def test_byte_order_mark_is_not_part_of_the_title():
-    text = decode_dump("\ufeffTitlu\n\nUn paragraf.\n".encode())
+    text, _ = decode_text("\ufeffTitlu\n\nUn paragraf.\n".encode())
     assert parse_dump(text, load_rules()).article["title"] == "Titlu"
 
 

@@ -13,6 +13,7 @@ import click
 
 from webreader import __version__
 from webreader.db import DEFAULT_DB, open_db
+from webreader.export import FORMATS as EXPORT_FORMATS
 from webreader.importers import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
@@ -431,7 +432,7 @@ def import_(
 @cli.command()
 @existing_db_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "markdown"]), default="jsonl",
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
     show_default=True,
     help="jsonl: one article per line, which `webreader import` takes back; markdown: to read.",
 )  # fmt: skip

@@ -30,7 +30,10 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InvalidInput("this is a binary file, not text")
     try:
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
+        if not text.strip():  # a byte-order mark and whitespace
+            raise InvalidInput("the file holds only whitespace")
+        return text, None
     except UnicodeDecodeError as exc:
         proposals = list(from_bytes(data))[:MAX_PROPOSALS]
         if not proposals:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webreader.importers.base import InvalidInput, decode_text
+from webreader.importers.base import InvalidInput
 from webreader.text import detect_language, title_key
 
 DEFAULT_RULES = Path(__file__).with_name("dump_rules.toml")
@@ -78,14 +78,6 @@ class ParsedDump:
     article: dict[str, Any]
     teasers: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def decode_dump(data: bytes) -> str:
-    """The file's text, or InvalidInput saying why it is not a text dump."""
-    text, _encoding = decode_text(data)
-    if not text.strip():
-        raise InvalidDump("the file holds only whitespace")
-    return text
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:
