@@ -4,12 +4,24 @@ turning bytes into text whatever their encoding."""
 from __future__ import annotations
 
 import codecs
+from dataclasses import dataclass, field
+from typing import Any
 
 from charset_normalizer import from_bytes
 
 from webreader.text import language_confidence
 
 MAX_PROPOSALS = 8
+
+
+@dataclass
+class ArticleDraft:
+    """What every importer makes of one input: the article (the articles table's columns,
+    its HTML not yet cleaned), teasers from a list of latest headlines, and warnings."""
+
+    article: dict[str, Any]
+    teasers: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class InvalidInput(ValueError):

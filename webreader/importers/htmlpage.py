@@ -16,8 +16,7 @@ import trafilatura
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-from webreader.importers.base import InvalidInput
-from webreader.importers.textdump import ParsedDump
+from webreader.importers.base import ArticleDraft, InvalidInput
 from webreader.text import detect_language, title_key
 
 # No guessing a date from a copyright line: an unknown date is stored as unknown.
@@ -38,7 +37,7 @@ def _iso_date(value: str | None) -> str | None:
         return None
 
 
-def parse_html(data: bytes, *, url: str | None = None) -> ParsedDump:
+def parse_html(data: bytes, *, url: str | None = None) -> ArticleDraft:
     """The page's main article as an article dict; raises InvalidInput if there is none."""
     tree = load_html(data)
     if tree is None:
@@ -82,4 +81,4 @@ def parse_html(data: bytes, *, url: str | None = None) -> ParsedDump:
         "url": metadata.url or url,
         "image": metadata.image,
     }
-    return ParsedDump(article)
+    return ArticleDraft(article)

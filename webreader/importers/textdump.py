@@ -15,11 +15,11 @@ import datetime as dt
 import html
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webreader.importers.base import InvalidInput
+from webreader.importers.base import ArticleDraft, InvalidInput
 from webreader.text import detect_language, title_key
 
 DEFAULT_RULES = Path(__file__).with_name("dump_rules.toml")
@@ -71,15 +71,6 @@ def load_rules(*extra: Path) -> DumpRules:
     return DumpRules(tuple(drop), teasers, sources)
 
 
-@dataclass
-class ParsedDump:
-    """One dump's article and the teasers from its list of latest headlines."""
-
-    article: dict[str, Any]
-    teasers: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
 def _blocks(lines: list[str]) -> list[list[str]]:
     """Groups lines into paragraphs at blank lines."""
     blocks: list[list[str]] = [[]]
@@ -100,7 +91,7 @@ def _is_subheading(block: list[str]) -> bool:
     )
 
 
-def parse_dump(text: str, rules: DumpRules) -> ParsedDump:
+def parse_dump(text: str, rules: DumpRules) -> ArticleDraft:
     """Splits a dump into article fields and teasers; raises InvalidDump if it has no article."""
     lines = [line.strip() for line in text.splitlines()]
     warnings: list[str] = []
@@ -172,7 +163,7 @@ def parse_dump(text: str, rules: DumpRules) -> ParsedDump:
         "published": published,
         "html": "\n".join(parts),
     }
-    parsed = ParsedDump(article, warnings=warnings)
+    parsed = ArticleDraft(article, warnings=warnings)
     key = title_key(title)
     for headline, summary in _teaser_pairs(_blocks(teaser_lines)):
         if title_key(headline) == key:
