@@ -13,7 +13,7 @@ import sqlite_utils
 from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
-from webreader.search import index_text
+from webreader.stems import index_text
 
 DEFAULT_DB = "articles.db"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from webreader.search import WORD, fold
+from webreader.stems import WORD, fold
 
 NUM_PERM = 128
 BANDS = 32  # of 4 values each: pairs above about 0.5 Jaccard similarity become candidates
