@@ -113,12 +113,20 @@ def list_sources(db: Database) -> list[str]:
     return [row[0] for row in db.execute(sql)]
 
 
-def get_read_at(db: Database, article_id: int) -> str | None:
-    """When the article was read: '' if unread, None if there is no such article."""
+@dataclass(frozen=True)
+class ReadState:
+    """Whether an article is read: read_at is when, or None while it is unread."""
+
+    read_at: str | None
+
+
+def get_read_state(db: Database, article_id: int) -> ReadState | None:
+    """The article's read state, or None when there is no such article: one small query,
+    asked before a page is made (is it there, and will opening it mark it read?)."""
     if not 0 < article_id <= MAX_ID:
         return None
     row = db.execute("SELECT read_at FROM articles WHERE id = ?", [article_id]).fetchone()
-    return None if row is None else row[0] or ""
+    return None if row is None else ReadState(row[0])
 
 
 def get_headline(db: Database, article_id: int) -> Article | None:

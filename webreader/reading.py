@@ -208,12 +208,13 @@ def page_or_fragment(
 def show_article(article_id: int, *, mark_read: bool) -> Response:
     """An article as page or fragment; opening an unread one marks it read."""
     db = get_db()
-    read_at = articles.get_read_at(db, article_id)
-    if read_at is None:
+    state = articles.get_read_state(db, article_id)
+    if state is None:
         abort(404, description="There is no article at this address. It may have been removed.")
     # A visitor who may not change the library reads without leaving a mark, and so does
     # a request the reader did not make (another site's page, an <img> pointing here).
-    if mark_read and not read_at and auth.can_write() and not origins.request_is_passive():
+    unread = not state.read_at
+    if mark_read and unread and auth.can_write() and not origins.request_is_passive():
         try:
             articles.set_read(db, article_id, True)
         except sqlite3.OperationalError as exc:
