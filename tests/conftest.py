@@ -70,6 +70,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def db(tmp_path: Path) -> Iterator:
+    """An empty library, open for the test and closed after it."""
+    database = open_db(tmp_path / "empty.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
 def app(db_path: Path):
     # As `webreader serve` on loopback: no login needed to change the library.
     return create_app({"DATABASE": str(db_path), "TESTING": True, "LOGIN_REQUIRED": False})

@@ -80,13 +80,6 @@ def server():
     httpd.server_close()
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "f.db")
-    yield database
-    database.close()
-
-
 def titles(db) -> list[str]:
     return [row["title"] for row in db.query("SELECT title FROM articles ORDER BY id")]
 
@@ -288,7 +281,6 @@ def test_the_add_form_of_a_public_server_refuses_local_addresses(tmp_path, serve
     from werkzeug.security import generate_password_hash
 
     from webreader import auth, create_app
-    from webreader.db import open_db
 
     db = open_db(tmp_path / "public.db")
     db.execute(

@@ -28,13 +28,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RULES = load_rules()
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_db(tmp_path / "hostile.db")
-    yield database
-    database.close()
-
-
 def stored(db) -> list[dict]:
     return list(db.query("SELECT * FROM articles ORDER BY id"))
 
