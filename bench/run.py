@@ -221,8 +221,8 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
     import bleach
 
     from webreader.db import open_db
-    from webreader.importers import import_sources
     from webreader.importers.base import decode_text
+    from webreader.importers.pipeline import import_sources
     from webreader.importers.textdump import load_rules, parse_dump
     from webreader.sanitize import ALLOWED_TAGS
 

@@ -17,7 +17,7 @@ from hypothesis import settings
 
 from webreader import create_app
 from webreader.db import open_db
-from webreader.importers import import_file
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 
 # A red CI must not depend on luck: every run tries the same examples, failures print a blob.

@@ -9,7 +9,7 @@ from conftest import CROSS_SITE
 from webreader import create_app
 from webreader.boilerplate import fingerprint, split
 from webreader.db import open_db
-from webreader.importers import import_file
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 
 CALL = "Urmăriți-ne pe Facebook și Instagram pentru cele mai noi știri."

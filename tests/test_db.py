@@ -29,7 +29,7 @@ def test_opening_creates_the_schema_once(tmp_path):
 def test_an_older_database_is_upgraded_without_losing_articles(tmp_path, sample_path):
     import sqlite_utils
 
-    from webreader.importers import import_file
+    from webreader.importers.pipeline import import_file
     from webreader.importers.textdump import load_rules
 
     path = tmp_path / "old.db"

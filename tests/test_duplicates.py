@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webreader.db import open_db
-from webreader.importers import import_file
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 
 STORY = " ".join(

@@ -14,8 +14,8 @@ import pytest
 from conftest import CROSS_SITE
 from webreader.cli import cli
 from webreader.db import open_db
-from webreader.importers import InvalidInput, import_file, import_url
 from webreader.importers import web as fetch_module
+from webreader.importers.pipeline import InvalidInput, import_file, import_url
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import fetch
 

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import webreader.importers as importers
+import webreader.importers.pipeline as pipeline
 from webreader import duplicates, sanitize
 from webreader.cli import cli
 from webreader.db import open_db
-from webreader.importers import InvalidInput, import_upload, import_url
 from webreader.importers.jsonl import parse_jsonl
+from webreader.importers.pipeline import InvalidInput, import_upload, import_url
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import check_url, fetch, is_url
 from webreader.sanitize import MAX_DEPTH, MAX_MARKUP, MarkupTooLarge, clean_html, html_to_text
@@ -500,7 +500,7 @@ def in_transaction_log(db, monkeypatch):
         return watched
 
     monkeypatch.setattr(sanitize._Cleaner, "clean", watch("clean", sanitize._Cleaner.clean))
-    monkeypatch.setattr(importers, "html_to_text", watch("html_to_text", importers.html_to_text))
+    monkeypatch.setattr(pipeline, "html_to_text", watch("html_to_text", pipeline.html_to_text))
     monkeypatch.setattr(duplicates, "_sign", watch("sign", duplicates._sign))
     return log
 

@@ -8,9 +8,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from webreader.db import open_db
-from webreader.importers import import_file
 from webreader.importers.base import InvalidInput
 from webreader.importers.htmlpage import parse_html
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

@@ -8,7 +8,7 @@ import pytest
 
 from webreader import articles
 from webreader.db import open_db
-from webreader.importers import find_files, import_file
+from webreader.importers.pipeline import find_files, import_file
 from webreader.importers.textdump import load_rules
 
 
@@ -184,7 +184,7 @@ def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
     from pathlib import Path
 
     from conftest import ROOT, SAMPLE
-    from webreader.importers import PARALLEL_MIN_FILES, import_sources
+    from webreader.importers.pipeline import PARALLEL_MIN_FILES, import_sources
 
     sys.path.insert(0, str(ROOT / "bench"))
     import generate

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from webreader import articles, create_app, search
 from webreader.db import connect
-from webreader.importers import InvalidInput
 from webreader.importers.base import decode_text
+from webreader.importers.pipeline import InvalidInput
 from webreader.importers.textdump import load_rules, parse_dump
 from webreader.sanitize import ALLOWED_TAGS, clean_html
 

@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from webreader import create_app
 from webreader.db import open_db
-from webreader.importers import import_file
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 from webreader.search import parse_query
 

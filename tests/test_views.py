@@ -33,7 +33,7 @@ def test_home_page_has_every_headline_and_the_newest_article(client):
 def test_headlines_are_newest_first_with_teasers_marked(client, app, tmp_path):
     dump = tmp_path / "newer.txt"
     dump.write_text("O știre mai nouă\n📅 2024-12-01\n\nText nou.\n", encoding="utf-8")
-    from webreader.importers import import_file
+    from webreader.importers.pipeline import import_file
     from webreader.importers.textdump import load_rules
 
     db = open_db(app.config["DATABASE"])

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import FIXTURES, Server
 from webreader.db import open_db
-from webreader.importers import import_file
+from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 
 VECTORS = FIXTURES / "xss" / "vectors.txt"

@@ -14,7 +14,7 @@ import click
 from webreader import __version__
 from webreader.db import DEFAULT_DB, open_db
 from webreader.export import FORMATS as EXPORT_FORMATS
-from webreader.importers import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
+from webreader.importers.pipeline import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
 

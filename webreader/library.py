@@ -98,17 +98,17 @@ def settings() -> Response:
 @bp.post("/add")
 def add() -> Response:
     """The Add form: a URL or a file, imported like `webreader import` would, then shown."""
-    from webreader import importers  # extractors and fetching: loaded when first needed
+    from webreader.importers import pipeline  # extractors and fetching: loaded when needed
 
     db = get_db()
     url = (request.form.get("url") or "").strip()
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        result = importers.import_upload(db, upload.filename, upload.read(), _rules())
+        result = pipeline.import_upload(db, upload.filename, upload.read(), _rules())
     elif url:
         # On a server others reach, the Add form fetches nothing of the server's network.
         public = current_app.config["LOGIN_REQUIRED"]
-        result = importers.import_url(db, url, _rules(), public_only=public)
+        result = pipeline.import_url(db, url, _rules(), public_only=public)
     else:
         abort(400, description="Give the address of a page or feed, or choose a file to add.")
     if result.status == "failed":

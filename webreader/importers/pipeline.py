@@ -1,0 +1,356 @@
+"""Input files to stored articles: read, parse, sanitize (last), then save.
+
+Each importer module turns one input format into plain article dicts;
+import_file() finishes them and stores one file's articles in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from courlan import normalize_url
+from sqlite_utils import Database
+
+from webreader import articles, duplicates
+from webreader.db import writing
+from webreader.importers.base import InvalidInput, decode_text
+from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
+from webreader.importers.htmlpage import looks_like_html, parse_html
+from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
+from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
+from webreader.importers.web import fetch
+from webreader.sanitize import MarkupTooLarge, clean_html, html_to_text, web_url
+from webreader.text import make_slug, title_key
+
+# Files a folder import picks up; a file named on the command line is read whatever its name.
+IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom"})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Columns that make an article's content: a change in any of them is an update.
+CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
+
+__all__ = [
+    "DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file",
+    "import_sources", "import_upload", "import_url",
+]  # fmt: skip
+
+
+@dataclass
+class ImportResult:
+    path: Path | str  # a file, or a URL
+    status: str  # imported, updated, unchanged or failed
+    article_id: int | None = None
+    title: str | None = None
+    teasers: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # A feed or an export holds many articles: how many were imported, updated, unchanged.
+    counts: dict[str, int] | None = None
+
+
+def find_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files named, and the dump files inside the folders named, recursively and sorted."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES
+            )
+        else:
+            yield path
+
+
+def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
+    """Sanitizes the body (always the last change to it) and derives the stored columns.
+    Raises InvalidInput for a body larger than an article is (see sanitize.check_size).
+    Called before the write transaction, never in it: it can take a second, and every
+    other writer (the server marking an article read) would wait for it."""
+    try:
+        html = clean_html(article["html"])
+    except MarkupTooLarge as exc:
+        raise InvalidInput(str(exc)) from exc
+    row = {**article, "html": html, "text": html_to_text(html), "source_path": source_path}
+    row["title_key"] = title_key(row["title"])
+    # Page and image addresses are shown as links: http(s) only, whatever the page said.
+    row["image"] = web_url(row.get("image"))
+    row["url"] = _page_url(row.get("url"))
+    row["slug"] = make_slug(row["title"])
+    content = {k: row.get(k) for k in CONTENT_COLUMNS}
+    content["html"] = html
+    row["content_hash"] = hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return row
+
+
+def _page_url(url: str | None) -> str | None:
+    """One story, one URL: scheme and host case, tracking parameters and fragments aside.
+    None for anything but a well-formed http(s) URL (a page may name any canonical URL)."""
+    if not web_url(url):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        if not parts.hostname or parts.port == 0:
+            return None
+        return normalize_url(url, strict=True)
+    except ValueError:  # http://[::1, a port that is no number or out of range
+        return None
+
+
+def import_file(
+    db: Database, path: Path, rules: DumpRules, *, fetch_full: bool = False
+) -> ImportResult:
+    """Imports one file; a bad file gives a failed result and leaves the database as it was."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ImportResult(path, "failed", error=exc.strerror or str(exc))
+    return _import(db, data, path, str(path.resolve()), rules, fetch_full=fetch_full)
+
+
+def import_url(
+    db: Database,
+    url: str,
+    rules: DumpRules,
+    *,
+    fetch_full: bool = False,
+    public_only: bool = False,
+) -> ImportResult:
+    """Fetches a page or a feed and imports it (see webreader.importers.web for the limits)."""
+    try:
+        fetched = fetch(url, public_only=public_only)
+    except InvalidInput as exc:
+        return ImportResult(url, "failed", error=str(exc))
+    return _import(
+        db, fetched.data, url, fetched.url, rules,
+        url=fetched.url, content_type=fetched.content_type, fetch_full=fetch_full,
+    )  # fmt: skip
+
+
+def import_upload(db: Database, name: str, data: bytes, rules: DumpRules) -> ImportResult:
+    """A file sent through the page's Add form."""
+    return _import(db, data, name, f"upload:{name}", rules)
+
+
+@dataclass
+class _Prepared:
+    """One page or dump, parsed, sanitized and derived: all of an import but the write,
+    which is what a worker process can do. Picklable."""
+
+    origin: Path | str
+    article: dict[str, Any]
+    teasers: list[dict[str, Any]]
+    title: str
+    warnings: list[str]
+    signature: Any = None  # the article's MinHash (duplicates.py), made where it was prepared
+
+
+def _import(
+    db: Database,
+    data: bytes,
+    origin: Path | str,
+    source_path: str,
+    rules: DumpRules,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    fetch_full: bool = False,
+) -> ImportResult:
+    """Tells the format (by the server's content type, else by the bytes) and imports."""
+    try:
+        if content_type in FEED_TYPES or looks_like_feed(data):
+            return _import_feed(db, origin, source_path, data, url, rules, fetch_full)
+        if content_type is None and looks_like_jsonl(data):
+            return _import_jsonl(db, origin, data)
+        prepared = _prepare(data, origin, source_path, rules, url=url, content_type=content_type)
+    except InvalidInput as exc:
+        return ImportResult(origin, "failed", error=str(exc))
+    return _store(db, prepared)
+
+
+def _prepare(
+    data: bytes,
+    origin: Path | str,
+    source_path: str,
+    rules: DumpRules,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+) -> _Prepared:
+    """A page or a dump, ready to store; InvalidInput says why not."""
+    warnings = []
+    if content_type in HTML_TYPES or (content_type is None and looks_like_html(data)):
+        parsed = parse_html(data, url=url)
+    elif content_type in (None, "text/plain"):
+        text, encoding = decode_text(data)
+        parsed = parse_dump(text, rules)
+        if encoding:
+            warnings.append(f"not UTF-8: read as {encoding}")
+    else:
+        raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
+    article, signature = _signed(finish(parsed.article, source_path))
+    return _Prepared(
+        origin,
+        article,
+        [finish(teaser, source_path) for teaser in parsed.teasers],
+        parsed.article["title"],
+        warnings + parsed.warnings,
+        signature,
+    )
+
+
+def _store(db: Database, prepared: _Prepared) -> ImportResult:
+    """Writes a prepared page or dump: one transaction, which has nothing left to work out."""
+    if prepared.article["kind"] == "article":
+        duplicates.remember(prepared.article["text"], prepared.signature)
+    saved = articles.save_dump(db, prepared.article, prepared.teasers)
+    return ImportResult(
+        prepared.origin,
+        saved["status"],
+        article_id=saved["id"],
+        title=prepared.title,
+        teasers=saved["teasers"],
+        warnings=prepared.warnings,
+    )
+
+
+def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | None:
+    """In a worker process: a file read and prepared, a failure, or None for a feed or an
+    export, which the writing process imports whole (one transaction, maybe fetches)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ImportResult(path, "failed", error=exc.strerror or str(exc))
+    if looks_like_feed(data) or looks_like_jsonl(data):
+        return None
+    try:
+        return _prepare(data, path, str(path.resolve()), rules)
+    except InvalidInput as exc:
+        return ImportResult(path, "failed", error=str(exc))
+
+
+# Below this many files, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 40
+
+
+def import_sources(
+    db: Database,
+    sources: Iterable[Path | str],
+    rules: DumpRules,
+    *,
+    fetch_full: bool = False,
+    jobs: int = 1,
+) -> Iterator[tuple[Path | str, ImportResult]]:
+    """Imports files and URLs, in order, yielding each one's result as it is stored.
+
+    With jobs > 1, files are read, parsed, sanitized and measured (language) in that many
+    worker processes, a bounded window ahead of this process, which writes them one by one
+    (SQLite has one writer): the same results in the same order, on more cores."""
+    sources = list(sources)
+    files = [s for s in sources if isinstance(s, Path)]
+    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for source in sources:
+            if isinstance(source, Path):
+                yield source, import_file(db, source, rules, fetch_full=fetch_full)
+            else:
+                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+        return
+    window = jobs * 8  # prepared files waiting for the writer, at most
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque = deque()
+        queue = iter(sources)
+
+        def fill() -> None:
+            while len(pending) < window:
+                source = next(queue, None)
+                if source is None:
+                    return
+                ready = (
+                    pool.submit(_prepare_file, source, rules) if isinstance(source, Path) else None
+                )
+                pending.append((source, ready))
+
+        fill()
+        while pending:
+            source, ready = pending.popleft()
+            fill()
+            if ready is None:
+                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+                continue
+            prepared = ready.result()
+            if prepared is None:  # a feed or an export: imported whole, here
+                yield source, import_file(db, source, rules, fetch_full=fetch_full)
+            elif isinstance(prepared, ImportResult):
+                yield source, prepared
+            else:
+                yield source, _store(db, prepared)
+
+
+def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> ImportResult:
+    """A feed's entries, in one transaction. With fetch_full, an entry that carries only a
+    summary is replaced by its page, fetched and extracted (a failure keeps the summary)."""
+    title, entries = parse_feed(data, url=url)
+    warnings = []
+    rows = []
+    for entry in entries:
+        if fetch_full and entry["kind"] == "teaser" and entry.get("url"):
+            try:
+                page = fetch(entry["url"])
+                entry = {**parse_html(page.data, url=page.url).article, "source": entry["source"]}
+            except InvalidInput as exc:
+                warnings.append(f"{entry['url']}: {exc}; kept the summary")
+        try:
+            rows.append(_signed(finish(entry, entry.get("url") or source_path)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"entry {entry['title'][:80]!r}: {exc}") from exc
+    counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    with writing(db):
+        for row, values in rows:
+            counts[_save_entry(db, row, values)] += 1
+    return _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
+
+
+def _many(origin, what: str, counts: dict[str, int], warnings: list[str]) -> ImportResult:
+    status = "imported" if counts["imported"] else "updated" if counts["updated"] else "unchanged"
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
+    return ImportResult(
+        origin, status, title=f"{what} ({summary})", warnings=warnings, counts=counts
+    )
+
+
+def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
+    """An export, imported back in one transaction: all its articles, or none. Every line
+    is read, cleaned and signed first; the transaction only stores."""
+    rows = []
+    for number, (line, row) in enumerate(parse_jsonl(decode_text(data)[0]), start=1):
+        # An article from elsewhere has no source_path of its own: its place in this
+        # file is one, so that the file's articles do not replace one another.
+        source_path = row.pop("source_path") or f"{Path(path).resolve()}#{number}"
+        try:
+            rows.append(_signed(finish(row, source_path)))
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {line}: {exc}") from exc
+    counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    with writing(db):
+        for row, values in rows:
+            counts[_save_entry(db, row, values)] += 1
+    return _many(path, f"{len(rows)} articles", counts, [])
+
+
+def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """A finished row and its MinHash signature (duplicates.py), made before the write
+    transaction rather than in it; None for a teaser, which is not signed."""
+    return row, duplicates.signature(row["text"]) if row["kind"] == "article" else None
+
+
+def _save_entry(db: Database, row: dict[str, Any], values: Any) -> str:
+    if row["kind"] == "article":
+        duplicates.remember(row["text"], values)  # what save_entry asks for, at hand
+    return articles.save_entry(db, row)[0]
