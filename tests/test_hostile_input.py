@@ -526,7 +526,6 @@ def long_text(n: int) -> str:
 def test_nothing_is_cleaned_or_signed_inside_the_write_transaction(
     db, in_transaction_log, name, data
 ):
-    duplicates._known.clear()
     result = import_upload(db, name, data, RULES)
     assert result.status == "imported", result.error
     assert "clean" in {name for name, _ in in_transaction_log}
@@ -535,11 +534,10 @@ def test_nothing_is_cleaned_or_signed_inside_the_write_transaction(
 
 def test_every_article_of_an_export_is_signed_before_the_transaction(db, in_transaction_log):
     lines = [json.dumps({"title": f"Nr. {n}", "html": f"<p>{long_text(n)}</p>"}) for n in range(30)]
-    duplicates._known.clear()
     result = import_upload(db, "export.jsonl", "\n".join(lines).encode(), RULES)
     assert result.status == "imported", result.error
     signed = [inside for name, inside in in_transaction_log if name == "sign"]
-    assert len(signed) == 30  # more than duplicates keeps at hand: each signed once, outside
+    assert len(signed) == 30  # each signed once, outside
     assert not any(signed)
 
 

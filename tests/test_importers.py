@@ -112,11 +112,11 @@ def test_a_failing_write_leaves_nothing_half_written(tmp_path, sample_path, monk
     real_save = articles._save
     calls = []
 
-    def failing_save(db, row, existing):
+    def failing_save(db, row, existing, values):
         calls.append(row["title"])
         if len(calls) == 5:
             raise RuntimeError("disk full")
-        return real_save(db, row, existing)
+        return real_save(db, row, existing, values)
 
     monkeypatch.setattr(articles, "_save", failing_save)
     with pytest.raises(RuntimeError):

@@ -32,6 +32,7 @@ NEWER_HEADLINES_SHOWN = 5
 SHOWS = ("all", "unread", "starred")
 
 Article = dict[str, Any]
+Signature = Any  # duplicates.signature(): a MinHash's values, or None
 
 
 @dataclass(frozen=True)
@@ -263,8 +264,9 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _find_article_match(db: Database, article: Article) -> Article | None:
-    """The stored row a full article replaces: same page URL, else same file, else same title."""
+def _find_article_match(db: Database, article: Article, values: Signature) -> Article | None:
+    """The stored row a full article replaces: same page URL, else same file, else same
+    title, else near-identical text (its MinHash signature, values)."""
     if article.get("url"):
         rows = list(db.query("SELECT * FROM articles WHERE url = ? LIMIT 1", [article["url"]]))
         if rows:
@@ -278,12 +280,11 @@ def _find_article_match(db: Database, article: Article) -> Article | None:
         )
         if rows:
             return rows[0]
-    return _find_by_title(db, article["title_key"]) or _find_near_duplicate(db, article)
+    return _find_by_title(db, article["title_key"]) or _find_near_duplicate(db, values)
 
 
-def _find_near_duplicate(db: Database, article: Article) -> Article | None:
+def _find_near_duplicate(db: Database, values: Signature) -> Article | None:
     """A stored article with near-identical text (duplicates.py), if there is one."""
-    values = duplicates.signature(article.get("text"))
     if values is None:
         return None
     conditions = " OR ".join("(band = ? AND bucket = ?)" for _ in range(duplicates.BANDS))
@@ -303,10 +304,9 @@ def _find_near_duplicate(db: Database, article: Article) -> Article | None:
     return None
 
 
-def _store_signature(db: Database, article_id: int, row: Article) -> None:
+def _store_signature(db: Database, article_id: int, values: Signature) -> None:
     db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
     db.execute("DELETE FROM article_bands WHERE article_id = ?", [article_id])
-    values = duplicates.signature(row.get("text")) if row["kind"] == "article" else None
     if values is None:
         return
     db.execute(
@@ -357,41 +357,48 @@ def set_boilerplate_kept(db: Database, article_id: int, kept: bool) -> None:
         db.execute("UPDATE articles SET boilerplate_kept = ? WHERE id = ?", [int(kept), article_id])
 
 
-def _save(db: Database, row: Article, existing: Article | None) -> tuple[str, int]:
+def _save(
+    db: Database, row: Article, existing: Article | None, values: Signature
+) -> tuple[str, int]:
     if existing is None:
         now = _now()
         table = db["articles"].insert({**row, "imported_at": now, "updated_at": now})
         _count_paragraphs(db, row, +1)
-        _store_signature(db, table.last_pk, row)
+        _store_signature(db, table.last_pk, values)
         return "imported", table.last_pk
     if existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]:
         return "unchanged", existing["id"]
     _count_paragraphs(db, existing, -1)
     _count_paragraphs(db, row, +1)
     db["articles"].update(existing["id"], {**row, "updated_at": _now()})
-    _store_signature(db, existing["id"], row)
+    _store_signature(db, existing["id"], values)
     status = "imported" if existing["kind"] == "teaser" and row["kind"] == "article" else "updated"
     return status, existing["id"]
 
 
-def save_entry(db: Database, row: Article) -> tuple[str, int | None]:
+def save_entry(db: Database, row: Article, values: Signature = None) -> tuple[str, int | None]:
     """Stores one article or teaser: a full article replaces the stored row with its URL,
-    file or title (a teaser too); a teaser never replaces an article. Returns the status
+    file, title or near-identical text (a teaser too); a teaser never replaces an article.
+    values is the article's MinHash signature (duplicates.signature), made before the
+    write transaction; None for a teaser or a text too short to sign. Returns the status
     ('imported', 'updated', 'unchanged', or 'skipped' for a teaser of a stored article)
     and the row's id."""
     if row["kind"] == "article":
-        return _save(db, row, _find_article_match(db, row))
+        return _save(db, row, _find_article_match(db, row, values), values)
     existing = _find_by_title(db, row["title_key"])
     if existing is not None and existing["kind"] == "article":
         return "skipped", existing["id"]
-    return _save(db, row, existing)
+    return _save(db, row, existing, None)
 
 
-def save_dump(db: Database, article: Article, teasers: list[Article]) -> dict[str, Any]:
-    """Stores one dump's article and teasers in a single transaction. Returns the
-    article's status, its id, and how many teasers were added or changed."""
+def save_dump(
+    db: Database, article: Article, teasers: list[Article], values: Signature = None
+) -> dict[str, Any]:
+    """Stores one dump's article (with its signature, values) and teasers in a single
+    transaction. Returns the article's status, its id, and how many teasers were added or
+    changed."""
     with writing(db):
-        status, article_id = save_entry(db, article)
+        status, article_id = save_entry(db, article, values)
         saved = [save_entry(db, teaser)[0] for teaser in teasers]
     teasers_saved = sum(s in ("imported", "updated") for s in saved)
     return {"status": status, "id": article_id, "teasers": teasers_saved}

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
@@ -34,27 +32,11 @@ def _permutations():
     return MinHash, template.permutations, template.scheme
 
 
-# Matching, then storing, signs the same text twice; an import's worker processes sign
-# ahead of the process that writes. The last few signatures made or received are kept.
-_known: OrderedDict[str, np.ndarray | None] = OrderedDict()
-_known_lock = threading.Lock()
-KNOWN_SIGNATURES = 16
-
-
-def remember(text: str | None, values: np.ndarray | None) -> None:
-    with _known_lock:
-        _known[text or ""] = values
-        while len(_known) > KNOWN_SIGNATURES:
-            _known.popitem(last=False)
-
-
 def signature(text: str | None) -> np.ndarray | None:
-    with _known_lock:
-        if (text or "") in _known:
-            return _known[text or ""]
-    values = _sign(text)
-    remember(text, values)
-    return values
+    """The text's MinHash values, or None for a text too short to call a duplicate. Made
+    where an article is prepared (a worker process, before the write transaction) and
+    passed to articles.save_entry()."""
+    return _sign(text)
 
 
 def _sign(text: str | None) -> np.ndarray | None:

@@ -208,9 +208,7 @@ def _prepare(
 
 def _store(db: Database, prepared: _Prepared) -> ImportResult:
     """Writes a prepared page or dump: one transaction, which has nothing left to work out."""
-    if prepared.article["kind"] == "article":
-        duplicates.remember(prepared.article["text"], prepared.signature)
-    saved = articles.save_dump(db, prepared.article, prepared.teasers)
+    saved = articles.save_dump(db, prepared.article, prepared.teasers, prepared.signature)
     return ImportResult(
         prepared.origin,
         saved["status"],
@@ -351,6 +349,4 @@ def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
 
 def _save_entry(db: Database, row: dict[str, Any], values: Any) -> str:
-    if row["kind"] == "article":
-        duplicates.remember(row["text"], values)  # what save_entry asks for, at hand
-    return articles.save_entry(db, row)[0]
+    return articles.save_entry(db, row, values)[0]
