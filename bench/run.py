@@ -41,10 +41,31 @@ THREADS = 4
 WRK_THREADS = 1
 WRK_CONNECTIONS = 8
 SEARCH_WORDS = [
-    "si", "și", "rusia", "putin", "kazahstan", "romania", "româniei", "tara", "energie",
-    "uraniu", "alegeri", "schengen", "ucraina", "moscova", "china", "aliat", "proiecte",
-    "gazele", "nasa", "bolojan", "kovesi", "explozie", "codlea", "transnistria",
-]  # fmt: skip
+    "si",
+    "și",
+    "rusia",
+    "putin",
+    "kazahstan",
+    "romania",
+    "româniei",
+    "tara",
+    "energie",
+    "uraniu",
+    "alegeri",
+    "schengen",
+    "ucraina",
+    "moscova",
+    "china",
+    "aliat",
+    "proiecte",
+    "gazele",
+    "nasa",
+    "bolojan",
+    "kovesi",
+    "explozie",
+    "codlea",
+    "transnistria",
+]
 
 
 # ---- processes --------------------------------------------------------------------------
@@ -134,10 +155,20 @@ def load(
         script.write(_lua(paths, headers or {}))
     try:
         out = subprocess.run(
-            ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(duration, 1):.0f}s",
-             "--latency", "-s", script.name, url],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "wrk",
+                f"-t{WRK_THREADS}",
+                f"-c{connections}",
+                f"-d{max(duration, 1):.0f}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -245,10 +276,18 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
 
     # Peak memory of the real command, in a child process of its own.
     child = subprocess.Popen(
-        [sys.executable, "-m", "webreader", "import", "--db", str(folder / "import2.db"),
-         str(folder / "dumps")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "webreader",
+            "import",
+            "--db",
+            str(folder / "import2.db"),
+            str(folder / "dumps"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, _, usage = os.wait4(child.pid, 0)
     return {
         "import_rate": rates[1],
@@ -285,14 +324,34 @@ def main(argv: list[str] | None = None) -> None:
 
     def row(name, result, baseline=None):
         ratio = f"{result['rps'] / baseline['rps']:.2f}×" if baseline else ""
-        rows.append((name, f"{result['rps']:,.0f}", f"{result['p50']:.1f}", f"{result['p99']:.1f}",
-                     ratio, str(result.get("errors", 0))))  # fmt: skip
+        rows.append(
+            (
+                name,
+                f"{result['rps']:,.0f}",
+                f"{result['p50']:.1f}",
+                f"{result['p99']:.1f}",
+                ratio,
+                str(result.get("errors", 0)),
+            )
+        )
 
     hello = Server(
         [sys.executable, str(HERE / "hello.py"), "--threads", str(THREADS), "--db", str(db_path)]
     )
-    reader = Server([sys.executable, "-m", "webreader", "serve", "--db", str(db_path),
-                     "--port", "0", "--threads", str(THREADS)])  # fmt: skip
+    reader = Server(
+        [
+            sys.executable,
+            "-m",
+            "webreader",
+            "serve",
+            "--db",
+            str(db_path),
+            "--port",
+            "0",
+            "--threads",
+            str(THREADS),
+        ]
+    )
     try:
         base = load(hello.url, ["/"], args.duration)
         row("Flask hello (baseline)", base)
@@ -341,11 +400,21 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_datasette:
             port = free_port()
             datasette = Server(
-                [sys.executable, "-m", "datasette", "serve", str(db_path), "--port", str(port),
-                 "--setting", "num_sql_threads", str(THREADS)],
+                [
+                    sys.executable,
+                    "-m",
+                    "datasette",
+                    "serve",
+                    str(db_path),
+                    "--port",
+                    str(port),
+                    "--setting",
+                    "num_sql_threads",
+                    str(THREADS),
+                ],
                 url_pattern=rf"http://127\.0\.0\.1:{port}",
                 url_on_stderr=True,  # uvicorn announces itself there
-            )  # fmt: skip
+            )
             try:
                 name = db_path.stem
                 ids = [p.split("/")[2] for p in fragments]
@@ -416,10 +485,15 @@ def main(argv: list[str] | None = None) -> None:
         marker = "<!-- bench results -->"
         head = text.split(marker)[0] if marker in text else text
         args.write.write_text(
-            head + marker + "\n\nCommand: `python bench/run.py "
-            + " ".join(argv if argv is not None else sys.argv[1:]) + "`\n\n"
-            + "\n".join(lines) + "\n", encoding="utf-8",
-        )  # fmt: skip
+            head
+            + marker
+            + "\n\nCommand: `python bench/run.py "
+            + " ".join(argv if argv is not None else sys.argv[1:])
+            + "`\n\n"
+            + "\n".join(lines)
+            + "\n",
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

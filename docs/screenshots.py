@@ -22,9 +22,15 @@ OUT = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "tests" / "fixtures" / "stiri-protv-2024-11-27-putin-kazahstan.txt"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def home(page: Page, url: str, device: str) -> None:

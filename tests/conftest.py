@@ -39,9 +39,13 @@ SERVER_FIXTURES = {"serve", "live_server", "fresh_server", "big_server", "deploy
 # Modules that start other programs: nginx, the Nu Html Checker (Java), wrk, pip, Chromium
 # from a script, or an importer killed and run again.
 SLOW_MODULES = {
-    "test_bench", "test_deploy", "test_durability", "test_html_validity", "test_packaging",
+    "test_bench",
+    "test_deploy",
+    "test_durability",
+    "test_html_validity",
+    "test_packaging",
     "test_screenshots",
-}  # fmt: skip
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -32,8 +32,12 @@ def library(tmp_path):
     db = open_db(tmp_path / "b.db")
     for n in range(6):
         # The same call to action, spelled with cedillas and odd spacing in half of them.
-        assert import_file(db, write(tmp_path, n, "protv", CALL if n % 2 else CALL_CEDILLA),
-                           load_rules()).status == "imported"  # fmt: skip
+        assert (
+            import_file(
+                db, write(tmp_path, n, "protv", CALL if n % 2 else CALL_CEDILLA), load_rules()
+            ).status
+            == "imported"
+        )
     import_file(db, write(tmp_path, 1, "digi24"), load_rules())
     db.close()
     return tmp_path / "b.db"
@@ -83,8 +87,7 @@ def test_the_threshold_is_a_setting(library):
 def test_a_reader_can_put_it_back_and_set_it_aside_again(library):
     client = client_for(library)
     article_id, page = article_page(client, "Știrea numărul 3 din protv")
-    response = client.post(f"/articles/{article_id}/boilerplate",
-                           data={"kept": "1"})  # fmt: skip
+    response = client.post(f"/articles/{article_id}/boilerplate", data={"kept": "1"})
     assert response.status_code == 303
     _, page = article_page(client, "Știrea numărul 3 din protv")
     assert "Facebook" in page.select_one(".article-body").get_text()

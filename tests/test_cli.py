@@ -88,9 +88,11 @@ def test_legacy_encodings_are_read_with_a_warning(runner, tmp_path):
     db = tmp_path / "lib.db"
     for encoding in ("iso-8859-2", "cp1250", "iso-8859-16"):
         dump = tmp_path / f"{encoding}.txt"
-        dump.write_bytes(text.encode(encoding, errors="strict") if encoding != "iso-8859-16"
-                         else text.replace("ş", "ș").replace("ţ", "ț").replace("Ş", "Ș")
-                         .encode(encoding))  # fmt: skip
+        dump.write_bytes(
+            text.encode(encoding, errors="strict")
+            if encoding != "iso-8859-16"
+            else text.replace("ş", "ș").replace("ţ", "ț").replace("Ş", "Ș").encode(encoding)
+        )
         result = runner.invoke(cli, ["import", "--db", str(db), str(dump)])
         assert result.exit_code == 0, result.output
         assert f"{dump.name}: warning: not UTF-8" in result.stderr
@@ -221,9 +223,16 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(runner, tmp_path, s
 def test_the_summary_lists_every_failure_with_its_reason(runner, tmp_path, sample_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     result = runner.invoke(
-        cli, ["import", "--db", str(tmp_path / "x.db"), str(tmp_path / "empty.txt"),
-              str(sample_path), str(tmp_path / "missing.txt")],
-    )  # fmt: skip
+        cli,
+        [
+            "import",
+            "--db",
+            str(tmp_path / "x.db"),
+            str(tmp_path / "empty.txt"),
+            str(sample_path),
+            str(tmp_path / "missing.txt"),
+        ],
+    )
     assert result.exit_code == 1
     summary = result.stderr.split("Failed:\n", 1)[1].splitlines()
     assert summary == [

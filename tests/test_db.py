@@ -37,12 +37,19 @@ def test_an_older_database_is_upgraded_without_losing_articles(tmp_path, sample_
     migrations.apply(old, stop_before="add_read_state_and_settings")
     old["articles"].insert_all(
         [
-            {"kind": "article", "title": "Vechi", "title_key": "vechi", "slug": "vechi",
-             "html": "<p>Text.</p>", "text": "Text.", "content_hash": "h",
-             "imported_at": "2024-01-01T00:00:00+00:00",
-             "updated_at": "2024-01-01T00:00:00+00:00"}
+            {
+                "kind": "article",
+                "title": "Vechi",
+                "title_key": "vechi",
+                "slug": "vechi",
+                "html": "<p>Text.</p>",
+                "text": "Text.",
+                "content_hash": "h",
+                "imported_at": "2024-01-01T00:00:00+00:00",
+                "updated_at": "2024-01-01T00:00:00+00:00",
+            }
         ]
-    )  # fmt: skip
+    )
     old.close()
 
     db = open_db(path)

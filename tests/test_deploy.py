@@ -88,18 +88,47 @@ def deployment(tmp_path) -> Iterator[dict]:
     db.close()
     log = (tmp_path / "webreader.log").open("wb")
     webreader = subprocess.Popen(
-        [sys.executable, "-m", "webreader", "serve", "--db", str(db_path), "--port", "0",
-         "--trust-proxy", "1", "--allowed-hosts", "reader.example.org"],
-        stdout=subprocess.PIPE, stderr=log, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "webreader",
+            "serve",
+            "--db",
+            str(db_path),
+            "--port",
+            "0",
+            "--trust-proxy",
+            "1",
+            "--allowed-hosts",
+            "reader.example.org",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        cwd=tmp_path,
+    )
     banner = webreader.stdout.readline()
     port = int(re.search(r":(\d+)/", banner).group(1))
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=reader.example.org", "-keyout", str(tmp_path / "key.pem"),
-         "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=reader.example.org",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (tmp_path / "temp").mkdir()
     https_port, http_port = _free_port(), _free_port()
     conf = tmp_path / "nginx.conf"

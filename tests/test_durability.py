@@ -67,8 +67,10 @@ def test_a_killed_import_keeps_every_committed_article(tmp_path):
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        after = {row[0]: row[1:] for row in conn.execute(
-            "SELECT id, title, published, html, content_hash FROM articles")}  # fmt: skip
+        after = {
+            row[0]: row[1:]
+            for row in conn.execute("SELECT id, title, published, html, content_hash FROM articles")
+        }
     finally:
         conn.close()
     assert len(after) < len(dumps)  # it was killed in the middle

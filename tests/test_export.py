@@ -12,9 +12,23 @@ from webreader.db import open_db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTENT = (
-    "kind", "title", "summary", "source", "lang", "published", "html", "text", "author",
-    "url", "image", "read_at", "starred_at", "slug", "title_key", "content_hash",
-)  # fmt: skip
+    "kind",
+    "title",
+    "summary",
+    "source",
+    "lang",
+    "published",
+    "html",
+    "text",
+    "author",
+    "url",
+    "image",
+    "read_at",
+    "starred_at",
+    "slug",
+    "title_key",
+    "content_hash",
+)
 
 
 def library(db_path: Path) -> list[dict]:
@@ -93,8 +107,12 @@ def test_a_malformed_export_is_refused_whole(runner, tmp_path, content, reason):
 
 def test_html_in_an_export_is_sanitized_on_import(runner, tmp_path):
     path = tmp_path / "hostile.jsonl"
-    line = {"title": "Atac", "html": '<p onclick="x()">text<script>alert(1)</script></p>',
-            "url": "javascript:alert(1)", "image": "data:image/png;base64,AAAA"}  # fmt: skip
+    line = {
+        "title": "Atac",
+        "html": '<p onclick="x()">text<script>alert(1)</script></p>',
+        "url": "javascript:alert(1)",
+        "image": "data:image/png;base64,AAAA",
+    }
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     db = tmp_path / "x.db"
     assert runner.invoke(cli, ["import", "--db", str(db), str(path)]).exit_code == 0

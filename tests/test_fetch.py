@@ -177,9 +177,16 @@ def test_only_http_and_https(db, url):
 
 def test_the_cli_takes_urls_beside_files(runner, tmp_path, server, sample_path):
     result = runner.invoke(
-        cli, ["import", "--db", str(tmp_path / "c.db"), str(sample_path), server + "/feed.xml",
-              server + "/404"],
-    )  # fmt: skip
+        cli,
+        [
+            "import",
+            "--db",
+            str(tmp_path / "c.db"),
+            str(sample_path),
+            server + "/feed.xml",
+            server + "/404",
+        ],
+    )
     assert result.exit_code == 1
     assert f"imported: {server}/feed.xml: Știri Exemplu: 2 entries" in result.stdout
     assert f"  {server}/404: the server answered 404 Not Found" in result.stderr
@@ -208,7 +215,7 @@ def test_add_a_url_from_the_page(client, server):
 def test_add_an_uploaded_file(client, sample_path):
     import io
 
-    data = {"file": (io.BytesIO(sample_path.read_bytes()), sample_path.name)}  # fmt: skip
+    data = {"file": (io.BytesIO(sample_path.read_bytes()), sample_path.name)}
     response = client.post("/add", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     assert "/articles/1/vladimir-putin" in response.headers["Location"]
@@ -253,9 +260,16 @@ def test_an_upload_over_the_size_limit_is_413(client):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:9/", "http://localhost:9/", "http://10.1.2.3/", "http://192.168.1.1/",
-     "http://169.254.169.254/latest/meta-data/", "http://[::1]:9/", "http://0.0.0.0:9/"],
-)  # fmt: skip
+    [
+        "http://127.0.0.1:9/",
+        "http://localhost:9/",
+        "http://10.1.2.3/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/",
+        "http://0.0.0.0:9/",
+    ],
+)
 def test_public_only_refuses_the_servers_own_network(url):
     with pytest.raises(InvalidInput, match="address on the server's own network"):
         fetch(url, public_only=True)

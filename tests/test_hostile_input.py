@@ -99,13 +99,34 @@ def test_past_the_round_limit_the_text_is_kept(monkeypatch):
 MISNESTING = st.lists(
     st.one_of(
         st.sampled_from(
-            ["a", "b", "i", "p", "li", "dd", "dt", "h2", "h4", "pre", "table", "tr", "td",
-             "caption", "ul", "blockquote", "div", "h1", "svg", "template", "select"]
+            [
+                "a",
+                "b",
+                "i",
+                "p",
+                "li",
+                "dd",
+                "dt",
+                "h2",
+                "h4",
+                "pre",
+                "table",
+                "tr",
+                "td",
+                "caption",
+                "ul",
+                "blockquote",
+                "div",
+                "h1",
+                "svg",
+                "template",
+                "select",
+            ]
         ).flatmap(lambda tag: st.sampled_from([f"<{tag}>", f"</{tag}>"])),
         st.sampled_from(["x", "\n", "&amp;", "&lt;", '<a href="http://e.example/">']),
     ),
     max_size=30,
-).map("".join)  # fmt: skip
+).map("".join)
 
 
 @settings(max_examples=500, deadline=None)
@@ -230,9 +251,16 @@ def test_a_bad_address_is_a_clear_failure(db, url, reason, public_only):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://0177.0.0.1:9/", "http://2130706433:9/", "http://0x7f.1:9/", "http://127.1:9/",
-     "http://[::ffff:127.0.0.1]:9/", "http://[::]:9/", "http://0.0.0.0:9/"],
-)  # fmt: skip
+    [
+        "http://0177.0.0.1:9/",
+        "http://2130706433:9/",
+        "http://0x7f.1:9/",
+        "http://127.1:9/",
+        "http://[::ffff:127.0.0.1]:9/",
+        "http://[::]:9/",
+        "http://0.0.0.0:9/",
+    ],
+)
 def test_no_spelling_of_loopback_is_fetched_by_a_public_server(url):
     with pytest.raises(InvalidInput):
         fetch(url, public_only=True)
@@ -324,10 +352,16 @@ def test_the_command_line_reports_a_bad_line_without_a_traceback(runner, tmp_pat
 
 def test_obviously_right_values_are_taken(db):
     lines = [
-        {"title": "Data cu oră", "html": "<p>x</p>", "published": "2024-11-27T08:30:00+02:00",
-         "read_at": "2024-12-01T09:00:00+00:00", "lang": None, "url": "http://[::1"},
+        {
+            "title": "Data cu oră",
+            "html": "<p>x</p>",
+            "published": "2024-11-27T08:30:00+02:00",
+            "read_at": "2024-12-01T09:00:00+00:00",
+            "lang": None,
+            "url": "http://[::1",
+        },
         {"title": "Jumătate de pereche \ud800", "html": "<p>y</p>", "published": ""},
-    ]  # fmt: skip
+    ]
     data = "\n".join(json.dumps(line) for line in lines).encode()
     result = import_upload(db, "export.jsonl", data, RULES)
     assert result.status == "imported", result.error
@@ -513,16 +547,19 @@ def long_text(n: int) -> str:
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        ("export.jsonl", "\n".join(
-            json.dumps({"title": f"Articolul {n}", "html": f"<p>{long_text(n)}</p>"})
-            for n in range(5)
-        ).encode()),
+        (
+            "export.jsonl",
+            "\n".join(
+                json.dumps({"title": f"Articolul {n}", "html": f"<p>{long_text(n)}</p>"})
+                for n in range(5)
+            ).encode(),
+        ),
         ("feed.xml", (FIXTURES / "feeds" / "atom-full.xml").read_bytes()),
         ("feed.xml", (FIXTURES / "feeds" / "rss-summaries.xml").read_bytes()),
         ("page.html", (FIXTURES / "pages" / "stiri-digi-energie.html").read_bytes()),
         ("dump.txt", (FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt").read_bytes()),
     ],
-)  # fmt: skip
+)
 def test_nothing_is_cleaned_or_signed_inside_the_write_transaction(
     db, in_transaction_log, name, data
 ):

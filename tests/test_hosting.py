@@ -281,9 +281,16 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off():
 
 @pytest.mark.parametrize(
     "path",
-    ["/static/./app.js", "/static/x/../app.js", "/static//app.js", "/static/app.js/",
-     "/static/APP.JS", "/static/%2e/app.js", "/static/../webreader/__init__.py"],
-)  # fmt: skip
+    [
+        "/static/./app.js",
+        "/static/x/../app.js",
+        "/static//app.js",
+        "/static/app.js/",
+        "/static/APP.JS",
+        "/static/%2e/app.js",
+        "/static/../webreader/__init__.py",
+    ],
+)
 def test_non_canonical_static_paths_are_404(client, path):
     assert client.get(path).status_code in (404, 308)
 

@@ -101,10 +101,20 @@ def validation(tmp_path_factory, request) -> dict[str, list[str]]:
         paths[name] = folder / f"{name}.html"
         paths[name].write_text(html, encoding="utf-8")
     done = subprocess.run(
-        ["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always",
-         *map(str, paths.values())],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        [
+            "java",
+            "-jar",
+            str(VNU),
+            "--format",
+            "json",
+            "--exit-zero-always",
+            *map(str, paths.values()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     messages = json.loads(done.stderr)["messages"]
     errors: dict[str, list[str]] = {name: [] for name in documents}
     for message in messages:
@@ -120,10 +130,18 @@ def validation(tmp_path_factory, request) -> dict[str, list[str]]:
     "name",
     [f"page-{n}" for n in PAGES]
     + [f"fragment-{n}" for n in FRAGMENTS]
-    + ["fragment-after-star", "page-bad-request", "page-wrong-method", "page-empty-library",
-       "fragment-empty-library", "page-visitor", "page-login", "page-login-failed",
-       "page-admin"],
-)  # fmt: skip
+    + [
+        "fragment-after-star",
+        "page-bad-request",
+        "page-wrong-method",
+        "page-empty-library",
+        "fragment-empty-library",
+        "page-visitor",
+        "page-login",
+        "page-login-failed",
+        "page-admin",
+    ],
+)
 def test_document_is_valid_html(validation, name):
     assert validation[name] == []
     assert validation.get("unknown", []) == []
@@ -139,8 +157,11 @@ def test_the_checker_reports_real_errors(tmp_path):
     )
     done = subprocess.run(
         ["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", str(broken)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     errors = [m["message"] for m in json.loads(done.stderr)["messages"] if m["type"] == "error"]
     kept = [m for m in errors if not HX_ATTRIBUTE.match(m)]
     assert any("hx-get" in m for m in errors)  # the filter has something to filter...

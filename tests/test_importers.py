@@ -197,8 +197,10 @@ def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
     libraries = {}
     for jobs in (1, 2):
         db = open_db(tmp_path / f"jobs-{jobs}.db")
-        results = [(str(s), r.status, r.article_id, r.error) for s, r in
-                   import_sources(db, sources, load_rules(), jobs=jobs)]  # fmt: skip
+        results = [
+            (str(s), r.status, r.article_id, r.error)
+            for s, r in import_sources(db, sources, load_rules(), jobs=jobs)
+        ]
         rows = list(db.query("SELECT * FROM articles ORDER BY id"))
         for row in rows:
             del row["imported_at"], row["updated_at"]

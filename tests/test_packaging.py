@@ -16,11 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_installed_wheel_serves_pages_from_another_directory(tmp_path, serve, db_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
-    )  # fmt: skip
+    )
     installed = target / "webreader"
     assert (installed / "templates" / "base.html").is_file()
     assert (installed / "static" / "style.css").is_file()
@@ -31,8 +41,12 @@ def test_installed_wheel_serves_pages_from_another_directory(tmp_path, serve, db
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONSAFEPATH": "1"}
     where = subprocess.run(
         [sys.executable, "-c", "import webreader; print(webreader.__file__)"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert Path(where).is_relative_to(target)
 
     server = serve(db_path, cwd=elsewhere, env=env)

@@ -19,9 +19,24 @@ from webreader.sanitize import ALLOWED_TAGS, clean_html
 RULES = load_rules()
 # Text that looks like a dump some of the time: lines, dates, the teaser marker, markup.
 DUMP_PIECES = st.sampled_from(
-    ["\n", "\n\n", "📅 2024-11-27", "📅 2024-13-45", "Ultimele stiri PRO TV", "<script>",
-     "Țara și România", "x" * 200, "", " ", "\t", "\r\n", "\x00", "\u202e", "ÎNCHIDE"]
-)  # fmt: skip
+    [
+        "\n",
+        "\n\n",
+        "📅 2024-11-27",
+        "📅 2024-13-45",
+        "Ultimele stiri PRO TV",
+        "<script>",
+        "Țara și România",
+        "x" * 200,
+        "",
+        " ",
+        "\t",
+        "\r\n",
+        "\x00",
+        "\u202e",
+        "ÎNCHIDE",
+    ]
+)
 DUMPS = st.lists(st.one_of(st.text(max_size=80), DUMP_PIECES), max_size=30).map("".join)
 HTML = st.lists(
     st.one_of(
@@ -158,13 +173,27 @@ ATTRIBUTE_HTML = st.lists(
     st.one_of(
         HTML,
         st.sampled_from(
-            ['<a href="https://e.example/alert" title="', '<img src="https://e.example/x" alt="',
-             "<abbr title='", '"', "'", ">", "<", "&gt;", "&amp;", " script ", " alert ", "x>alert",
-             "</a>", "</abbr>", "<p>"]
+            [
+                '<a href="https://e.example/alert" title="',
+                '<img src="https://e.example/x" alt="',
+                "<abbr title='",
+                '"',
+                "'",
+                ">",
+                "<",
+                "&gt;",
+                "&amp;",
+                " script ",
+                " alert ",
+                "x>alert",
+                "</a>",
+                "</abbr>",
+                "<p>",
+            ]
         ),
     ),
     max_size=12,
-).map("".join)  # fmt: skip
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
@@ -226,9 +255,19 @@ PARAMS = st.fixed_dictionaries(
     },
 )
 PATHS = st.sampled_from(
-    ["/", "/search", "/headlines", "/articles/1", "/articles/2/some-slug", "/articles/999999",
-     "/articles/0", "/login", "/healthz", "/static/style.css"]
-) | st.integers(min_value=-5, max_value=2**70).map(lambda n: f"/articles/{n}")  # fmt: skip
+    [
+        "/",
+        "/search",
+        "/headlines",
+        "/articles/1",
+        "/articles/2/some-slug",
+        "/articles/999999",
+        "/articles/0",
+        "/login",
+        "/healthz",
+        "/static/style.css",
+    ]
+) | st.integers(min_value=-5, max_value=2**70).map(lambda n: f"/articles/{n}")
 
 
 @settings(max_examples=400, deadline=None)

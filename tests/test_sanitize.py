@@ -26,10 +26,14 @@ HOSTILE = [
     ('<p style="position:fixed;top:0">t</p>', "<p>t</p>"),
     ('<p hx-get="/articles/1" hx-trigger="load">t</p>', "<p>t</p>"),
     ('<p data-hx-get="/x" data-hx-trigger="load" hx-on:click="alert(1)">t</p>', "<p>t</p>"),
-    ('<a href="https://e.example" hx-post="/x" hx-swap="outerHTML">l</a>',
-     f'<a href="https://e.example" {REL}>l</a>'),
-    ('<div hx-boost="true"><a href="https://e.example">l</a></div>',
-     f'<a href="https://e.example" {REL}>l</a>'),
+    (
+        '<a href="https://e.example" hx-post="/x" hx-swap="outerHTML">l</a>',
+        f'<a href="https://e.example" {REL}>l</a>',
+    ),
+    (
+        '<div hx-boost="true"><a href="https://e.example">l</a></div>',
+        f'<a href="https://e.example" {REL}>l</a>',
+    ),
     # forms, frames, objects
     ('<form action="/delete" method="post"><input name=x><button>Go</button></form>ok', "ok"),
     ('<iframe src="https://e.example"></iframe>ok', "ok"),
@@ -48,21 +52,24 @@ HOSTILE = [
     ('<img src="data:image/svg+xml;base64,PHN2Zz4=">', "<img>"),
     ('<img src="mailto:a@example.com">', "<img>"),
     ('<a href="mailto:ed@example.com">m</a>', f'<a href="mailto:ed@example.com" {REL}>m</a>'),
-    ('<a href="http://e.example/?a=1&amp;b=2">q</a>',
-     f'<a href="http://e.example/?a=1&amp;b=2" {REL}>q</a>'),
+    (
+        '<a href="http://e.example/?a=1&amp;b=2">q</a>',
+        f'<a href="http://e.example/?a=1&amp;b=2" {REL}>q</a>',
+    ),
     ('<blockquote cite="javascript:alert(1)">q</blockquote>', "<blockquote>q</blockquote>"),
     # links always get rel, whatever they said
-    ('<a href="https://e.example" rel="opener" target="_blank">x</a>',
-     f'<a href="https://e.example" {REL}>x</a>'),
+    (
+        '<a href="https://e.example" rel="opener" target="_blank">x</a>',
+        f'<a href="https://e.example" {REL}>x</a>',
+    ),
     # unknown tags are stripped but their text kept; comments go
     ("<div><span>text</span></div>", "text"),
     ("<p>a<!-- <script>alert(1)</script> -->b</p>", "<p>ab</p>"),
     ("<p>1 &lt; 2 &amp; 3</p>", "<p>1 &lt; 2 &amp; 3</p>"),
     ('<p title="x" id="y" class="z">t</p>', "<p>t</p>"),
     # a nested parser trick must not produce markup
-    ('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
-     '<img>"&gt;'),
-]  # fmt: skip
+    ('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>', '<img>"&gt;'),
+]
 
 
 @pytest.mark.parametrize(("dirty", "clean"), HOSTILE)

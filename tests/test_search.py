@@ -122,12 +122,40 @@ def test_nothing_matched_says_so(client):
 
 
 HOSTILE_QUERIES = [
-    '"', '""', '"unbalanced', "*", "**", "a*b", "NEAR", "NEAR(a b)", "NEAR(a b, 2)",
-    "-", "-tara", "tara -si", ":", "title:tara", "text:", "((((", "tara)", "^", "AND", "OR NOT",
-    "x" * 2000, "tara " * 400, "\x00\x01\x1f", "tara\x00si", "\u202e\u200b",
+    '"',
+    '""',
+    '"unbalanced',
+    "*",
+    "**",
+    "a*b",
+    "NEAR",
+    "NEAR(a b)",
+    "NEAR(a b, 2)",
+    "-",
+    "-tara",
+    "tara -si",
+    ":",
+    "title:tara",
+    "text:",
+    "((((",
+    "tara)",
+    "^",
+    "AND",
+    "OR NOT",
+    "x" * 2000,
+    "tara " * 400,
+    "\x00\x01\x1f",
+    "tara\x00si",
+    "\u202e\u200b",
     "'; DROP TABLE articles; --",
-    "%", "_", "\\", "{}", "[]", "🦀", "ț" * 100,
-]  # fmt: skip
+    "%",
+    "_",
+    "\\",
+    "{}",
+    "[]",
+    "🦀",
+    "ț" * 100,
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)

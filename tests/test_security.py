@@ -16,15 +16,25 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.mark.parametrize(
     ("url", "headers"),
-    [("/", {}), ("/articles/1", HTMX), ("/articles/999", {}), ("/static/style.css", {}),
-     ("/healthz", {}), ("/search?q=x", HTMX)],
-)  # fmt: skip
+    [
+        ("/", {}),
+        ("/articles/1", HTMX),
+        ("/articles/999", {}),
+        ("/static/style.css", {}),
+        ("/healthz", {}),
+        ("/search?q=x", HTMX),
+    ],
+)
 def test_every_response_carries_the_security_headers(client, url, headers):
     response = client.get(url, headers=headers)
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'",
-                      "frame-ancestors 'none'"]:  # fmt: skip
+    for directive in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]:
         assert directive in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -70,8 +80,9 @@ def test_the_page_runs_under_its_policy_in_a_browser(page: Page, live_server):
     expect(page.locator("#headlines a.headline")).to_have_count(1)
     assert page.evaluate("document.querySelectorAll('style').length") == 0
     assert violations == []
-    assert CONTENT_SECURITY_POLICY in (page.request.get(live_server.url + "/").headers.get(
-        "content-security-policy") or "")  # fmt: skip
+    assert CONTENT_SECURITY_POLICY in (
+        page.request.get(live_server.url + "/").headers.get("content-security-policy") or ""
+    )
 
 
 def test_static_files_carry_a_content_hash_and_are_cached_for_a_year(client):

@@ -49,8 +49,12 @@ MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
 # POSTs that change the library (the reading preferences are a cookie: anyone's own).
 WRITE_ENDPOINTS = {
-    "reader.mark_read", "reader.star", "reader.keep_boilerplate", "reader.add", "reader.delete",
-}  # fmt: skip
+    "reader.mark_read",
+    "reader.star",
+    "reader.keep_boilerplate",
+    "reader.add",
+    "reader.delete",
+}
 
 bp = Blueprint("auth", __name__)
 limiter = Limiter(lambda: client_key(), storage_uri="memory://", headers_enabled=True)

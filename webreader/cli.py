@@ -328,15 +328,20 @@ def set_password(db_path: Path) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
 @click.option(
-    "--fetch-full", is_flag=True,
+    "--fetch-full",
+    is_flag=True,
     help="For feed entries that carry only a summary, fetch and extract the whole page.",
-)  # fmt: skip
+)
 @click.option(
-    "--jobs", "-j", type=click.IntRange(1, 64), default=None, envvar="WEBREADER_JOBS",
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=None,
+    envvar="WEBREADER_JOBS",
     show_envvar=True,
     help="Processes that read, parse and sanitize files ahead of the one that writes "
     "(default: one per CPU core; used from 40 files on).",
-)  # fmt: skip
+)
 @click.argument("sources", nargs=-1, required=True)
 def import_(
     db_path: Path,
@@ -432,14 +437,20 @@ def import_(
 @cli.command()
 @existing_db_option
 @click.option(
-    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl",
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default="jsonl",
     show_default=True,
     help="jsonl: one article per line, which `webreader import` takes back; markdown: to read.",
-)  # fmt: skip
+)
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    default="-", help="File to write; - (the default) is standard output.",
-)  # fmt: skip
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default="-",
+    help="File to write; - (the default) is standard output.",
+)
 def export(db_path: Path, fmt: str, output: Path) -> None:
     """Export every article and teaser, in import order.
 

@@ -44,10 +44,19 @@ def create_articles(db: sqlite_utils.Database) -> None:
             "updated_at": str,
         },
         pk="id",
-        not_null={"kind", "title", "title_key", "slug", "html", "text", "content_hash",
-                  "imported_at", "updated_at"},
+        not_null={
+            "kind",
+            "title",
+            "title_key",
+            "slug",
+            "html",
+            "text",
+            "content_hash",
+            "imported_at",
+            "updated_at",
+        },
         defaults={"html": "", "text": ""},
-    )  # fmt: skip
+    )
     db["articles"].create_index(["title_key"])
     db["articles"].create_index(["source_path"])
     # The sidebar's order: newest first, undated last, then in import order.

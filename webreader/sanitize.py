@@ -18,26 +18,85 @@ from bleach import html5lib_shim
 ALLOWED_TAGS = frozenset(
     {
         # text and structure
-        "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
-        "ul", "ol", "li", "dl", "dt", "dd",
+        "p",
+        "br",
+        "hr",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "code",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
         # emphasis
-        "em", "strong", "b", "i", "u", "s", "small", "sub", "sup", "mark", "abbr", "cite", "q",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "s",
+        "small",
+        "sub",
+        "sup",
+        "mark",
+        "abbr",
+        "cite",
+        "q",
         # links, images, figures
-        "a", "img", "figure", "figcaption",
+        "a",
+        "img",
+        "figure",
+        "figcaption",
         # simple tables
-        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
     }
-)  # fmt: skip
+)
 
 # Elements removed together with everything inside them: their content is code,
 # fallback markup or interface, never article text.
 DROPPED_WITH_CONTENT = frozenset(
     {
-        "script", "style", "template", "noscript", "noembed", "noframes", "xmp", "plaintext",
-        "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math",
-        "form", "button", "select", "textarea", "title", "head", "meta", "link", "base",
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "noembed",
+        "noframes",
+        "xmp",
+        "plaintext",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "math",
+        "form",
+        "button",
+        "select",
+        "textarea",
+        "title",
+        "head",
+        "meta",
+        "link",
+        "base",
     }
-)  # fmt: skip
+)
 
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 IMAGE_PROTOCOLS = frozenset({"http", "https"})
@@ -118,15 +177,47 @@ MAX_DEPTH = 64  # elements open at once (the parser's root among them)
 # text, all at once: so many of them are bounded too.
 MAX_FORMATTING = 32
 _FORMATTING = frozenset(
-    {"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong",
-     "tt", "u"}
-)  # fmt: skip
+    {
+        "a",
+        "b",
+        "big",
+        "code",
+        "em",
+        "font",
+        "i",
+        "nobr",
+        "s",
+        "small",
+        "strike",
+        "strong",
+        "tt",
+        "u",
+    }
+)
 # Never dropped: void elements open nothing, and raw-text elements switch the tokenizer to
 # reading their content as text, which must still happen for that content to be dropped.
 _NOT_NESTING = frozenset(
-    {"br", "hr", "img", "embed", "frame", "meta", "link", "base", "script", "style",
-     "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"}
-)  # fmt: skip
+    {
+        "br",
+        "hr",
+        "img",
+        "embed",
+        "frame",
+        "meta",
+        "link",
+        "base",
+        "script",
+        "style",
+        "textarea",
+        "title",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "noscript",
+        "plaintext",
+    }
+)
 _START_TAG = html5lib_shim.TAG_TOKEN_TYPE_START
 _CHARACTERS = html5lib_shim.TAG_TOKEN_TYPE_CHARACTERS
 _PARSE_ERROR = html5lib_shim.TAG_TOKEN_TYPE_PARSEERROR
@@ -415,9 +506,26 @@ def _as_paragraphs(text: str) -> str:
 
 class _TextExtractor(HTMLParser):
     _BLOCKS = frozenset(
-        {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "tr",
-         "dt", "dd", "caption", "br", "hr", "table"}
-    )  # fmt: skip
+        {
+            "p",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "li",
+            "blockquote",
+            "pre",
+            "figcaption",
+            "tr",
+            "dt",
+            "dd",
+            "caption",
+            "br",
+            "hr",
+            "table",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -13,9 +13,15 @@ from webreader.sanitize import MarkupTooLarge
 from webreader.text import detect_language
 
 FEED_TYPES = frozenset(
-    {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
-     "application/rdf+xml", "application/feed+json"}
-)  # fmt: skip
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/xml",
+        "text/xml",
+        "application/rdf+xml",
+        "application/feed+json",
+    }
+)
 # Content shorter than this is a summary, whatever the feed calls it.
 MIN_FULL_TEXT_CHARS = 600
 

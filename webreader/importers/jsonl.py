@@ -12,16 +12,34 @@ from webreader.importers.base import InvalidInput
 # What an export holds of each article, and what an import takes back. Derived columns
 # (id, slug, title_key, text, content_hash, sort_key) are rebuilt on import.
 COLUMNS = (
-    "kind", "title", "summary", "source", "lang", "published", "html", "author", "url",
-    "image", "read_at", "starred_at", "source_path",
-)  # fmt: skip
+    "kind",
+    "title",
+    "summary",
+    "source",
+    "lang",
+    "published",
+    "html",
+    "author",
+    "url",
+    "image",
+    "read_at",
+    "starred_at",
+    "source_path",
+)
 # Every column is text (or null, but for the title); these hold dates or dates and times.
 DATE_COLUMNS = ("published",)
 TIME_COLUMNS = ("read_at", "starred_at")
 # JSON may escape half of a UTF-16 pair ("\ud800"), which no UTF-8 text (nor SQLite) holds.
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_JSON_TYPES = {dict: "an object", list: "a list", bool: "true or false", int: "a number",
-               float: "a number", str: "a string", type(None): "null"}  # fmt: skip
+_JSON_TYPES = {
+    dict: "an object",
+    list: "a list",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    type(None): "null",
+}
 
 
 def looks_like_jsonl(data: bytes) -> bool:

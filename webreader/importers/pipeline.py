@@ -38,9 +38,16 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
 
 __all__ = [
-    "DumpRules", "ImportResult", "InvalidDump", "InvalidInput", "find_files", "import_file",
-    "import_sources", "import_upload", "import_url",
-]  # fmt: skip
+    "DumpRules",
+    "ImportResult",
+    "InvalidDump",
+    "InvalidInput",
+    "find_files",
+    "import_file",
+    "import_sources",
+    "import_upload",
+    "import_url",
+]
 
 
 @dataclass
@@ -129,9 +136,15 @@ def import_url(
     except InvalidInput as exc:
         return ImportResult(url, "failed", error=str(exc))
     return _import(
-        db, fetched.data, url, fetched.url, rules,
-        url=fetched.url, content_type=fetched.content_type, fetch_full=fetch_full,
-    )  # fmt: skip
+        db,
+        fetched.data,
+        url,
+        fetched.url,
+        rules,
+        url=fetched.url,
+        content_type=fetched.content_type,
+        fetch_full=fetch_full,
+    )
 
 
 def import_upload(db: Database, name: str, data: bytes, rules: DumpRules) -> ImportResult:

@@ -169,8 +169,9 @@ def fetch(
             client.stream("GET", parsed) as response,
         ):
             if response.status_code >= 400:
-                raise InvalidInput(f"the server answered {response.status_code} "
-                                   f"{response.reason_phrase}")  # fmt: skip
+                raise InvalidInput(
+                    f"the server answered {response.status_code} {response.reason_phrase}"
+                )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise InvalidInput(f"larger than the {_size(max_bytes)} limit")
