@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlite_utils import Database
 
@@ -31,7 +31,34 @@ NEWER_HEADLINES_SHOWN = 5
 
 SHOWS = ("all", "unread", "starred")
 
-Article = dict[str, Any]
+
+class Article(TypedDict, total=False):
+    """A row of the articles table, as queries return it (db.py's migrations make it)."""
+
+    id: int
+    kind: str  # 'article' or 'teaser'
+    title: str
+    title_key: str  # normalized title: how a teaser finds its full article
+    slug: str
+    summary: str | None
+    source: str | None
+    lang: str | None  # ISO 639-1
+    published: str | None  # ISO date
+    html: str  # sanitized body: the only column rendered unescaped
+    text: str  # plain text of the body
+    content_hash: str
+    source_path: str | None
+    imported_at: str
+    updated_at: str
+    read_at: str | None
+    starred_at: str | None
+    author: str | None
+    url: str | None
+    image: str | None
+    boilerplate_kept: int
+    sort_key: int
+
+
 Signature = Any  # duplicates.signature(): a MinHash's values, or None
 
 

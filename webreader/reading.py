@@ -79,7 +79,7 @@ def wants_fragment() -> bool:
 # ---- rendering ------------------------------------------------------------------------------
 
 
-def article_url(article: dict[str, Any], **params: Any) -> str:
+def article_url(article: articles.Article, **params: Any) -> str:
     return url_for(
         "reader.article",
         article_id=article["id"],
@@ -115,7 +115,7 @@ def _load_preferences() -> None:
 
 
 def render_listing(
-    current: dict[str, Any] | None = None, after: int | None = None, more_only: bool = False
+    current: articles.Article | None = None, after: int | None = None, more_only: bool = False
 ) -> Markup:
     """The sidebar's list: search results for ?q=, else a page of headlines, with the
     article on screen marked. Headlines start after ?after=, or where `current` is in view."""
@@ -250,7 +250,7 @@ def show_article(article_id: int, *, mark_read: bool) -> Response:
     )
 
 
-def get_or_404(article_id: int) -> dict[str, Any]:
+def get_or_404(article_id: int) -> articles.Article:
     found = articles.get_article(get_db(), article_id)
     if found is None:
         abort(404, description="There is no article at this address. It may have been removed.")
