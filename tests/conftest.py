@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from hypothesis import settings
 
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE = FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt"
 CHROMIUM = "/usr/bin/chromium"
+# What htmx sends with every request it makes.
+HTMX = {"HX-Request": "true"}
 # What a browser sends with a form that a page of another site submits.
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
@@ -55,6 +58,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if fixtures & SERVER_FIXTURES or item.module.__name__ in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+def soup(response) -> BeautifulSoup:
+    """A test client's response, parsed: tests assert on structure, not on substrings."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 @pytest.fixture

@@ -15,13 +15,12 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Page, expect
 from werkzeug.security import check_password_hash
 
-from conftest import CROSS_SITE
+from conftest import CROSS_SITE, HTMX
 from webreader import auth, create_app
 from webreader.cli import cli
 from webreader.db import connect
 
 PASSWORD = "correct horse battery"
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture

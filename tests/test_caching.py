@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import logging
 
+from conftest import HTMX
 from webreader import caching
 from webreader.caching import BoundedCache
 from webreader.db import connect
-
-HTMX = {"HX-Request": "true"}
 
 
 def _served(client, caplog, url: str, headers: dict | None = None):

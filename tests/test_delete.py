@@ -9,11 +9,9 @@ from contextlib import closing
 
 from playwright.sync_api import Page, expect
 
-from conftest import CROSS_SITE
+from conftest import CROSS_SITE, HTMX
 from webreader import articles, search
 from webreader.db import connect
-
-HTMX = {"HX-Request": "true"}
 
 
 def count(app, sql: str, params=()) -> int:

@@ -30,9 +30,16 @@ def _import(db: Path, folder: Path) -> subprocess.Popen:
         [sys.executable, "-m", "webreader", "import", "--db", str(db), str(folder)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # A suite started in the background ignores SIGINT, and children inherit that:
+        # the importer gets the default disposition, as it would from a terminal.
+        preexec_fn=_default_sigint,
     )
     log.close()
     return process
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _log(db: Path) -> str:

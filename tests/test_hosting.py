@@ -19,7 +19,6 @@ from webreader import auth, create_app, security
 from webreader.db import connect
 
 PASSWORD = "a long admin password"
-HTMX = {"HX-Request": "true"}
 
 
 def _with_password(db_path) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
+from conftest import HTMX
 from tests_support import VNU
 from webreader import create_app
 
-HTMX = {"HX-Request": "true"}
 HX_ATTRIBUTE = re.compile(
     r"^Attribute “hx-[a-z-]+” not allowed on element “[a-z0-9]+” at this point\.$"
 )

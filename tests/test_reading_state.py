@@ -7,15 +7,9 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import CROSS_SITE
+from conftest import CROSS_SITE, HTMX, soup
 from webreader import create_app
 from webreader.db import open_db
-
-HTMX = {"HX-Request": "true"}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def out_of_band(page: BeautifulSoup) -> BeautifulSoup:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from bs4 import BeautifulSoup
 
+from conftest import HTMX, soup
 from webreader import create_app
 from webreader.db import open_db
 from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
 from webreader.search import parse_query
-
-HTMX = {"HX-Request": "true"}
 
 # (file name, title, date, body, source) — source via a one-teaser "latest news" list.
 LIBRARY = [
@@ -41,10 +37,6 @@ def client(tmp_path):
     return create_app(
         {"DATABASE": str(tmp_path / "s.db"), "TESTING": True, "LOGIN_REQUIRED": False}
     ).test_client()
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def titles(client, query: str, **params) -> list[str]:
@@ -258,9 +250,25 @@ def test_a_malformed_page_key_is_a_clear_400(big_client):
     assert big_client.get("/headlines?after=abc", headers=HTMX).status_code == 400
 
 
-def test_no_query_pages_by_offset():
-    source = (Path(__file__).parent.parent / "webreader" / "articles.py").read_text()
-    assert "OFFSET" not in source.upper().replace("OFFSET_", "")
+def test_paging_runs_no_offset_and_walks_an_index(big_client):
+    """What the sidebar's paging runs: no OFFSET (which counts every row it skips), and a
+    plan that walks an index rather than scanning and sorting the table."""
+    from webreader.db import thread_connection
+
+    conn = thread_connection(big_client.application.config["DATABASE"]).conn
+    executed: list[str] = []
+    conn.set_trace_callback(executed.append)
+    try:
+        page = soup(big_client.get("/"))
+        big_client.get(page.select_one("#headlines li.more a")["href"])
+    finally:
+        conn.set_trace_callback(None)
+    assert not any(" OFFSET " in sql.upper() for sql in executed)
+    listing = [sql for sql in executed if "FROM articles a WHERE" in sql and "LIMIT" in sql]
+    assert len(listing) >= 2
+    for sql in listing:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "INDEX" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_unchanged_pages_answer_304(client):

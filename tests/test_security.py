@@ -9,9 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import HTMX
 from webreader.security import CONTENT_SECURITY_POLICY
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.mark.parametrize(

@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from conftest import HTMX, soup
 from webreader import create_app
 from webreader.db import open_db
 
-HTMX = {"HX-Request": "true"}
 RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def article_id_shown(page: BeautifulSoup) -> int:
