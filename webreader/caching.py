@@ -31,7 +31,7 @@ from flask import Flask, current_app, request
 from werkzeug.http import parse_etags, unquote_etag
 
 from webreader import articles, auth, origins
-from webreader.db import BUSY_TIMEOUT_MS, get_db, thread_connection
+from webreader.db import get_db, thread_connection, without_waiting
 
 # The paths of the views that may call mark_cacheable() (reader.index, reader.article,
 # reader.search_page): the cache steps aside for every other path (static files, /healthz,
@@ -171,11 +171,8 @@ class ResponseCache:
         db = thread_connection(self.database)
         generation, oldest_login = articles.get_cache_state(db)
         if oldest_login is not None and oldest_login < time.time() - self.session_lifetime:
-            db.execute("PRAGMA busy_timeout = 0")
-            try:
+            with without_waiting(db):
                 auth.end_expired_sessions(db, self.session_lifetime)
-            finally:
-                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             generation, _ = articles.get_cache_state(db)
         return generation
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from webreader import __version__
-from webreader.db import DEFAULT_DB, open_db
+from webreader.db import DEFAULT_DB, copy_database, open_db
 from webreader.export import FORMATS as EXPORT_FORMATS
 from webreader.importers.pipeline import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
@@ -493,8 +493,6 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
     Example:
         webreader backup --db articles.db backups/articles-2024-11-28.db
     """
-    import sqlite3
-
     if not db_path.exists():
         raise click.ClickException(f"no library at {db_path}")
     if dest.exists() and not force:
@@ -505,15 +503,7 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
         raise click.ClickException(f"cannot make the folder {dest.parent}: {exc}") from exc
     partial = dest.with_name(f".{dest.name}.partial")
     try:
-        source = sqlite3.connect(db_path)
-        target = sqlite3.connect(partial)
-        with target:
-            source.backup(target)
-        source.close()
-        check = target.execute("PRAGMA integrity_check").fetchone()[0]
-        articles = target.execute("SELECT count(*) FROM articles").fetchone()[0]
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        target.close()
+        check, articles = copy_database(db_path, partial)
         if check != "ok":
             raise click.ClickException(f"the copy failed its integrity check: {check}")
         partial.replace(dest)

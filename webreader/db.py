@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,6 +272,33 @@ def close_db(exception: BaseException | None = None) -> None:
     db = _local.__dict__.get("connections", {}).get(current_app.config["DATABASE"])
     if db is not None and db.conn.in_transaction:
         db.conn.rollback()
+
+
+def copy_database(source_path: str | os.PathLike[str], dest: str | os.PathLike[str]) -> tuple:
+    """Copies a library with SQLite's online backup API (safe while others write), then
+    checks the copy. Returns PRAGMA integrity_check's answer and the articles it holds."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(dest)
+    try:
+        with target:
+            source.backup(target)
+        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+        count = target.execute("SELECT count(*) FROM articles").fetchone()[0]
+        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        return check, count
+    finally:
+        source.close()
+        target.close()
+
+
+@contextlib.contextmanager
+def without_waiting(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Writes that fail at once (SQLITE_BUSY) rather than wait for another's lock."""
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield db
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 # ---- settings and admin logins (auth.py decides; these store) --------------------------------
