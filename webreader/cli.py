@@ -18,28 +18,24 @@ from webreader.importers.pipeline import IMPORT_SUFFIXES, InvalidDump, find_file
 from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    envvar="WEBREADER_DB",
-    show_default=True,
-    show_envvar=True,
-    help="The SQLite file of the library; created if missing.",
-)
+
+def _db_option(must_exist: bool):
+    """--db, for commands that create the library and for those that need it."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_DB,
+        envvar="WEBREADER_DB",
+        show_default=True,
+        show_envvar=True,
+        help="The SQLite file of the library; "
+        + ("it must exist." if must_exist else "created if missing."),
+    )
 
 
-existing_db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    envvar="WEBREADER_DB",
-    show_default=True,
-    show_envvar=True,
-    help="The SQLite file of the library; it must exist.",
-)
+db_option = _db_option(must_exist=False)
+existing_db_option = _db_option(must_exist=True)
 
 
 def _open(db_path: Path):
