@@ -20,17 +20,10 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "tests" / "fixtures" / "stiri-protv-2024-11-27-putin-kazahstan.txt"
+sys.path.insert(0, str(ROOT / "tests"))
+from tests_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def home(page: Page, url: str, device: str) -> None:
@@ -63,9 +56,7 @@ def main(out: Path = OUT) -> None:
         try:
             url = re.search(r"http://[\d.]+:\d+", server.stdout.readline()).group(0)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-                )
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for scheme in ("light", "dark"):
                     for device, viewport in SIZES.items():
                         for name, show in (("home", home), ("article", article)):

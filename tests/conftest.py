@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from hypothesis import settings
 
+from tests_support import CHROMIUM, CHROMIUM_ARGS
 from webreader import create_app
 from webreader.db import open_db
 from webreader.importers.pipeline import import_file
@@ -28,7 +28,6 @@ settings.load_profile("webreader")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE = FIXTURES / "stiri-protv-2024-11-27-putin-kazahstan.txt"
-CHROMIUM = "/usr/bin/chromium"
 # What htmx sends with every request it makes.
 HTMX = {"HX-Request": "true"}
 # What a browser sends with a form that a page of another site submits.
@@ -58,6 +57,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if fixtures & SERVER_FIXTURES or item.module.__name__ in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+class _Events(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "mark":
+            self.events.append(("start", tag, attrs))
+
+    def handle_endtag(self, tag):
+        if tag != "mark":
+            self.events.append(("end", tag))
+
+    def handle_data(self, data):
+        if self.events and self.events[-1][0] == "text":
+            data = self.events.pop()[1] + data
+        self.events.append(("text", data))
+
+
+def html_events(html: str) -> list[tuple]:
+    """Tags, attributes and text of HTML as a list to compare, <mark> left out (its text
+    kept): what search highlighting may add and nothing else."""
+    parser = _Events()
+    parser.feed(html)
+    parser.close()
+    return parser.events
 
 
 def soup(response) -> BeautifulSoup:
@@ -106,19 +133,29 @@ def runner() -> CliRunner:
 
 
 class Server:
-    """A `webreader serve` subprocess on a free loopback port."""
+    """A `webreader serve` subprocess on a free loopback port.
+
+    `serve` prints its address once the socket listens, so the first line is the signal to go:
+    a request sent from then on waits in the socket's queue until the server loop takes it.
+    The access log (stderr, a line a request) goes to `log`, or nowhere: an unread pipe would
+    fill up and stall the server."""
 
     def __init__(
-        self, db: Path, cwd: Path, python: str = sys.executable, env=None, args=()
+        self,
+        db: Path,
+        cwd: Path,
+        python: str = sys.executable,
+        env=None,
+        args=(),
+        log: Path | None = None,
     ) -> None:
+        self.log = log.open("wb") if log else None
         self.process = subprocess.Popen(
             [python, "-m", "webreader", "serve", "--db", str(db), "--port", "0", *args],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
-            # The access log goes to stderr, a line a request: unread, a pipe would fill up
-            # and stall the server.
-            stderr=subprocess.DEVNULL,
+            stderr=self.log or subprocess.DEVNULL,
             text=True,
         )
         assert self.process.stdout is not None
@@ -128,21 +165,9 @@ class Server:
             self.stop()
             raise RuntimeError(f"server did not start: {first_line!r}")
         # Whatever address it listens on, the tests reach it over loopback.
-        self.url = f"http://127.0.0.1:{match.group(1)}{match.group(2)}".rstrip("/")
+        self.port = int(match.group(1))
+        self.url = f"http://127.0.0.1:{self.port}{match.group(2)}".rstrip("/")
         self.banner = first_line
-        self._wait_until_ready()
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise
-                time.sleep(0.1)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -153,6 +178,8 @@ class Server:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        if self.log:
+            self.log.close()
 
 
 @pytest.fixture
@@ -224,14 +251,5 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
+        "args": CHROMIUM_ARGS,
     }

@@ -9,7 +9,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,34 +80,14 @@ http {{
 
 
 @pytest.fixture
-def deployment(tmp_path) -> Iterator[dict]:
+def deployment(tmp_path, serve) -> Iterator[dict]:
     db_path = make_library(tmp_path)
     db = connect(db_path)
     auth.set_password(db, PASSWORD)
     db.close()
-    log = (tmp_path / "webreader.log").open("wb")
-    webreader = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "webreader",
-            "serve",
-            "--db",
-            str(db_path),
-            "--port",
-            "0",
-            "--trust-proxy",
-            "1",
-            "--allowed-hosts",
-            "reader.example.org",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        cwd=tmp_path,
-    )
-    banner = webreader.stdout.readline()
-    port = int(re.search(r":(\d+)/", banner).group(1))
+    log = tmp_path / "webreader.log"
+    args = ("--trust-proxy", "1", "--allowed-hosts", "reader.example.org")
+    port = serve(db_path, args=args, log=log).port
     subprocess.run(
         [
             "openssl",
@@ -142,16 +121,13 @@ def deployment(tmp_path) -> Iterator[dict]:
         yield {
             "https": f"https://127.0.0.1:{https_port}",
             "http": f"http://127.0.0.1:{http_port}",
-            "log": tmp_path / "webreader.log",
+            "log": log,
             "db": db_path,
         }
     finally:
-        for process in (nginx, webreader):
-            process.terminate()
-            process.wait(timeout=10)
-        webreader.stdout.close()
+        nginx.terminate()
+        nginx.wait(timeout=10)
         nginx.stderr.close()
-        log.close()
 
 
 def _client() -> httpx.Client:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import webreader.importers.pipeline as pipeline
+from conftest import html_events
 from webreader import duplicates, sanitize
 from webreader.cli import cli
 from webreader.db import open_db
@@ -186,31 +187,7 @@ def test_highlighting_adds_nothing_but_marks():
     marked = str(highlight_html(html, QUERY, "ro"))
     assert marked.count("<mark>") == 4  # București in the title attribute is not marked
     unmarked = marked.replace("<mark>", "").replace("</mark>", "")
-    assert events(unmarked) == events(html)  # the same tags, attributes and text
-
-
-class _Events(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.events: list[tuple] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", tag, attrs))
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", tag))
-
-    def handle_data(self, data):
-        if self.events and self.events[-1][0] == "text":
-            data = self.events.pop()[1] + data
-        self.events.append(("text", data))
-
-
-def events(html: str) -> list[tuple]:
-    parser = _Events()
-    parser.feed(html)
-    parser.close()
-    return parser.events
+    assert html_events(unmarked) == html_events(html)  # the same tags, attributes and text
 
 
 # ---- C1. malformed and refused addresses: a clear error, never an exception ----------------

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import html_events
 from webreader import articles, create_app, search
 from webreader.db import connect
 from webreader.importers.base import decode_text
@@ -140,34 +141,6 @@ def test_sanitized_html_holds_only_allowed_markup(html):
     assert clean_html(cleaned) == cleaned
 
 
-class _Events(HTMLParser):
-    """Tags, attributes and text of HTML, <mark> elements left out (their text kept)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.events: list[tuple] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag != "mark":
-            self.events.append(("start", tag, attrs))
-
-    def handle_endtag(self, tag):
-        if tag != "mark":
-            self.events.append(("end", tag))
-
-    def handle_data(self, data):
-        if self.events and self.events[-1][0] == "text":
-            data = self.events.pop()[1] + data
-        self.events.append(("text", data))
-
-
-def _events(html: str) -> list[tuple]:
-    parser = _Events()
-    parser.feed(html)
-    parser.close()
-    return parser.events
-
-
 # Markup whose attribute values hold the searched words, quotes and angle brackets.
 ATTRIBUTE_HTML = st.lists(
     st.one_of(
@@ -202,7 +175,7 @@ def test_highlighting_adds_marks_to_text_and_nothing_else(html, word):
     cleaned = clean_html(html)
     marked = str(search.highlight_html(cleaned, search.parse_query(word + " "), "en"))
     # Remove the marks and the same tags, attributes (none marked) and text remain.
-    assert _events(marked) == _events(cleaned)
+    assert html_events(marked) == html_events(cleaned)
 
 
 @pytest.fixture(scope="module")
