@@ -28,6 +28,9 @@
     if (details) details.open = !narrow.matches;
   }
 
+  // The current-headline rule of reading.render_listing, kept after in-place swaps: the
+  // server marked the headline of the article it rendered with the page; the sidebar is not
+  // sent again when an article is swapped in (its headline comes out of band, unmarked).
   function markCurrent() {
     const shown = $("#article [data-article-id]");
     const id = shown ? shown.dataset.articleId : null;

@@ -151,7 +151,10 @@ def render_listing(
 
     html = caching.rendered("listing", parts, render).decode()
     if current is not None:
-        # The cached list is shared by every article: mark this one here.
+        # The rule for the current headline, as the page first shows it (with or without
+        # JavaScript): the headline of the article on screen has aria-current. The cached list
+        # is shared by every article, so the mark is set here; after an in-place swap the
+        # sidebar is not sent again and app.js (markCurrent) moves the mark by the same rule.
         marker = f'data-article-id="{current["id"]}"'
         html = html.replace(marker, f'{marker} aria-current="page"', 1)
     return Markup(html)
