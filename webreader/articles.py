@@ -30,6 +30,9 @@ SEARCH_CANDIDATES = 1000
 NEWER_HEADLINES_SHOWN = 5
 
 SHOWS = ("all", "unread", "starred")
+# Headlines under a date range are counted up to this many (other counts are kept by
+# triggers): counting a wide range would read as many rows as the library holds.
+COUNT_CAP = 1000
 
 
 class Article(TypedDict, total=False):
@@ -75,23 +78,38 @@ class Filters:
         """SQL conditions on articles (aliased a) and their parameters. The article on
         screen (keep) stays listed even once it no longer matches (it was just read, say)."""
         conditions = []
-        if self.show == "unread":
-            conditions.append("(a.read_at IS NULL OR a.id = :keep)")
-        elif self.show == "starred":
-            conditions.append("(a.starred_at IS NOT NULL OR a.id = :keep)")
+        show = self.show_condition()
+        if show:
+            conditions.append(f"({show} OR a.id = :keep)" if keep is not None else show)
         if self.source:
             conditions.append("a.source = :source")
+        # A date range is also a range of sort_key (days since the epoch of julianday, times
+        # 10**10, less the id), a little wider than the dates: the index finds the rows.
         if self.date_from:
-            conditions.append("a.published >= :date_from")
+            conditions.append("a.published >= :date_from AND a.sort_key > :key_from")
         if self.date_to:
-            conditions.append("a.published <= :date_to")
+            conditions.append("a.published <= :date_to AND a.sort_key < :key_to")
         params = {
             "keep": keep,
             "source": self.source,
             "date_from": self.date_from,
             "date_to": self.date_to,
+            "key_from": (_julian_day(self.date_from) - 1) * DAY_KEY if self.date_from else None,
+            "key_to": (_julian_day(self.date_to) + 2) * DAY_KEY if self.date_to else None,
         }
         return " AND ".join(conditions) or "1", params
+
+    def show_condition(self) -> str | None:
+        return {"unread": "a.read_at IS NULL", "starred": "a.starred_at IS NOT NULL"}.get(self.show)
+
+
+# sort_key is the publication's julian day number times this, less the id (db.SORT_KEY).
+DAY_KEY = 10_000_000_000
+
+
+def _julian_day(iso_date: str) -> int:
+    """SQLite's CAST(julianday(iso_date) AS INTEGER) for a date."""
+    return dt.date.fromisoformat(iso_date[:10]).toordinal() + 1_721_424
 
 
 def list_headlines(
@@ -132,13 +150,30 @@ def find_page_start(
 
 
 def count_headlines(db: Database, filters: Filters = Filters(), keep: int | None = None) -> int:
-    where, params = filters.where(keep)
-    return db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()[0]
+    """How many headlines the sidebar lists, from the counts triggers keep (db.add_counts).
+    Under a date range they are counted, up to COUNT_CAP + 1: more means "more than"."""
+    if filters.date_from or filters.date_to:
+        where, params = filters.where(keep)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {where} LIMIT :cap)"
+        return db.execute(sql, {**params, "cap": COUNT_CAP + 1}).fetchone()[0]
+    column = {"unread": "unread", "starred": "starred"}.get(filters.show, "articles")
+    if filters.source:
+        sql = f"SELECT {column} FROM source_counts WHERE source = ?"
+        row = db.execute(sql, [filters.source]).fetchone()
+        total = row[0] if row else 0
+    else:
+        total = db.execute(f"SELECT {column} FROM library_state").fetchone()[0]
+    show = filters.show_condition()
+    if keep is not None and show:
+        # The article on screen is listed even when it no longer matches.
+        where, params = Filters(source=filters.source).where()
+        sql = f"SELECT count(*) FROM articles a WHERE a.id = :keep AND {where} AND NOT {show}"
+        total += db.execute(sql, {**params, "keep": keep}).fetchone()[0]
+    return total
 
 
 def list_sources(db: Database) -> list[str]:
-    sql = "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
-    return [row[0] for row in db.execute(sql)]
+    return [row[0] for row in db.execute("SELECT source FROM source_counts ORDER BY source")]
 
 
 @dataclass(frozen=True)
@@ -250,7 +285,7 @@ def iter_articles(db: Database) -> Iterator[Article]:
 
 
 def count_unread(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM articles WHERE read_at IS NULL").fetchone()[0]
+    return db.execute("SELECT unread FROM library_state").fetchone()[0]
 
 
 def set_read(db: Database, article_id: int, read: bool) -> None:

@@ -140,9 +140,11 @@ def render_listing(
             )
         else:
             headlines = articles.list_headlines(db, filters, keep=keep, after=after)
+            total = articles.count_headlines(db, filters, keep)
             context.update(
                 headlines=headlines,
-                total=articles.count_headlines(db, filters, keep),
+                total=min(total, articles.COUNT_CAP),
+                capped=total > articles.COUNT_CAP,
                 next_after=headlines[-1]["sort_key"]
                 if len(headlines) == articles.HEADLINES_PER_PAGE
                 else None,
