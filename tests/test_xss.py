@@ -210,7 +210,11 @@ def test_the_check_catches_a_live_vector(browser, xss_server):
             '<img src="x" onerror="alert(\\'planted\\')"><a href="javascript:void(0)">j</a>');
         }"""
     )
-    page.wait_for_timeout(100)
+    # The image's error comes after a request: under load (tests run in parallel), later.
+    for _ in range(100):
+        if dialogs:
+            break
+        page.wait_for_timeout(50)
     found = page.evaluate(DOM_CHECK, ARTICLE_BODIES)
     context.close()
     assert dialogs == ["planted"]
