@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 
 from conftest import CROSS_SITE
 from webreader import create_app
-from webreader.boilerplate import fingerprint, split
+from webreader.boilerplate import fingerprint, paragraphs, split
 from webreader.db import open_db
 from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
@@ -122,6 +122,6 @@ def test_split_keeps_everything_else_in_place():
         "<p>Unu doi.</p>\n<p>Urmăriți-ne pe Facebook acum.</p>\n"
         "<blockquote><p>Trei patru.</p></blockquote>"
     )
-    body, removed = split(html, {fingerprint("Urmăriți-ne pe Facebook acum.")})
+    body, removed = split(html, paragraphs(html), {fingerprint("Urmăriți-ne pe Facebook acum.")})
     assert body == "<p>Unu doi.</p>\n\n<blockquote><p>Trei patru.</p></blockquote>"
     assert removed == ["<p>Urmăriți-ne pe Facebook acum.</p>"]

@@ -22,6 +22,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_learned_boilerplate",
         "add_duplicate_signatures",
         "add_admin_sessions",
+        "add_counts",
     ]
     assert migrations.pending(db) == []
 

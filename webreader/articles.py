@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from sqlite_utils import Database
@@ -74,13 +74,12 @@ class Filters:
     date_from: str | None = None  # ISO dates, inclusive
     date_to: str | None = None
 
-    def where(self, keep: int | None = None) -> tuple[str, dict[str, Any]]:
-        """SQL conditions on articles (aliased a) and their parameters. The article on
-        screen (keep) stays listed even once it no longer matches (it was just read, say)."""
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """SQL conditions on articles (aliased a) and their parameters."""
         conditions = []
         show = self.show_condition()
         if show:
-            conditions.append(f"({show} OR a.id = :keep)" if keep is not None else show)
+            conditions.append(show)
         if self.source:
             conditions.append("a.source = :source")
         # A date range is also a range of sort_key (days since the epoch of julianday, times
@@ -90,7 +89,6 @@ class Filters:
         if self.date_to:
             conditions.append("a.published <= :date_to AND a.sort_key < :key_to")
         params = {
-            "keep": keep,
             "source": self.source,
             "date_from": self.date_from,
             "date_to": self.date_to,
@@ -112,6 +110,24 @@ def _julian_day(iso_date: str) -> int:
     return dt.date.fromisoformat(iso_date[:10]).toordinal() + 1_721_424
 
 
+def _listed(
+    filters: Filters, keep: int | None, columns: str, more: str, order: str
+) -> tuple[str, dict[str, Any]]:
+    """A query of the headlines the sidebar lists (filters) that meet `more`, in `order`,
+    :limit of them. The article on screen (keep) stays listed when it no longer matches
+    (it was just read, say): a second query for that one row, so that each part walks its
+    own index (unread or starred) instead of testing every row on the way."""
+    where, params = filters.where()
+    sql = f"SELECT {columns} FROM articles a WHERE {where} AND {more} ORDER BY {order} LIMIT :limit"
+    show = filters.show_condition()
+    if keep is None or not show:
+        return sql, params
+    others, _ = replace(filters, show="all").where()
+    kept = f"SELECT {columns} FROM articles a WHERE a.id = :keep AND NOT {show} AND {others}"
+    sql = f"SELECT * FROM ({sql}) UNION ALL {kept} AND {more} ORDER BY {order} LIMIT :limit"
+    return sql, {**params, "keep": keep}
+
+
 def list_headlines(
     db: Database,
     filters: Filters = Filters(),
@@ -121,10 +137,8 @@ def list_headlines(
     limit: int = HEADLINES_PER_PAGE,
 ) -> list[Article]:
     """One page of headlines in sidebar order, after the sort_key `after` (keyset paging)."""
-    where, params = filters.where(keep)
-    if after is not None:
-        where += " AND a.sort_key < :after"
-    sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles a WHERE {where} ORDER BY {_ORDER} LIMIT :limit"
+    more = "a.sort_key < :after" if after is not None else "1"
+    sql, params = _listed(filters, keep, _HEADLINE_COLUMNS, more, _ORDER)
     return list(db.query(sql, {**params, "after": after, "limit": limit}))
 
 
@@ -133,17 +147,9 @@ def find_page_start(
 ) -> int | None:
     """Where a sidebar page starts (an `after` key) so that it shows `article` with a few
     newer headlines above it; None when the article is on the first page anyway."""
-    where, params = filters.where(keep)
-    sql = (
-        f"SELECT sort_key FROM articles a WHERE {where} AND a.sort_key > :key "
-        "ORDER BY sort_key ASC LIMIT :limit"
-    )
-    newer = [
-        row[0]
-        for row in db.execute(
-            sql, {**params, "key": article["sort_key"], "limit": HEADLINES_PER_PAGE}
-        )
-    ]
+    sql, params = _listed(filters, keep, "sort_key", "a.sort_key > :key", "sort_key ASC")
+    params = {**params, "key": article["sort_key"], "limit": HEADLINES_PER_PAGE}
+    newer = [row[0] for row in db.execute(sql, params)]
     if len(newer) < HEADLINES_PER_PAGE - NEWER_HEADLINES_SHOWN:
         return None
     return newer[NEWER_HEADLINES_SHOWN]
@@ -153,9 +159,9 @@ def count_headlines(db: Database, filters: Filters = Filters(), keep: int | None
     """How many headlines the sidebar lists, from the counts triggers keep (db.add_counts).
     Under a date range they are counted, up to COUNT_CAP + 1: more means "more than"."""
     if filters.date_from or filters.date_to:
-        where, params = filters.where(keep)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {where} LIMIT :cap)"
-        return db.execute(sql, {**params, "cap": COUNT_CAP + 1}).fetchone()[0]
+        sql, params = _listed(filters, keep, "1", "1", "1")
+        sql = f"SELECT count(*) FROM ({sql})"
+        return db.execute(sql, {**params, "limit": COUNT_CAP + 1}).fetchone()[0]
     column = {"unread": "unread", "starred": "starred"}.get(filters.show, "articles")
     if filters.source:
         sql = f"SELECT {column} FROM source_counts WHERE source = ?"
@@ -166,7 +172,7 @@ def count_headlines(db: Database, filters: Filters = Filters(), keep: int | None
     show = filters.show_condition()
     if keep is not None and show:
         # The article on screen is listed even when it no longer matches.
-        where, params = Filters(source=filters.source).where()
+        where, params = replace(filters, show="all").where()
         sql = f"SELECT count(*) FROM articles a WHERE a.id = :keep AND {where} AND NOT {show}"
         total += db.execute(sql, {**params, "keep": keep}).fetchone()[0]
     return total
@@ -234,16 +240,15 @@ def get_neighbours(
     db: Database, article: Article, filters: Filters = Filters()
 ) -> dict[str, Article | None]:
     """The headlines before and after an article in the sidebar's order, for previous/next."""
-    where, params = filters.where(keep=article["id"])
-    params = {**params, "key": article["sort_key"]}
     around = {
-        "prev": "a.sort_key > :key ORDER BY sort_key ASC",
-        "next": "a.sort_key < :key ORDER BY sort_key DESC",
+        "prev": ("a.sort_key > :key", "sort_key ASC"),
+        "next": ("a.sort_key < :key", "sort_key DESC"),
     }
     neighbours = {}
-    for name, rest in around.items():
-        sql = f"SELECT {_HEADLINE_COLUMNS} FROM articles a WHERE {where} AND {rest} LIMIT 1"
-        neighbours[name] = next(iter(db.query(sql, params)), None)
+    for name, (more, order) in around.items():
+        sql, params = _listed(filters, article["id"], _HEADLINE_COLUMNS, more, order)
+        rows = db.query(sql, {**params, "key": article["sort_key"], "limit": 1})
+        neighbours[name] = next(iter(rows), None)
     return neighbours
 
 

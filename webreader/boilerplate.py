@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from html.parser import HTMLParser
+from typing import NamedTuple
 
 from webreader.text import normalize_spelling
 
@@ -65,6 +66,14 @@ def blocks(html: str) -> list[tuple[int, int, str]]:
     return parser.blocks
 
 
+class Paragraph(NamedTuple):
+    """A top-level element of an article's HTML: where it is, and its fingerprint."""
+
+    start: int
+    end: int
+    print: str | None
+
+
 def fingerprint(text: str) -> str | None:
     """The same paragraph, however it is spaced, quoted or spelled (ş or ș), has one print."""
     normalized = normalize_spelling(text).casefold()
@@ -73,15 +82,22 @@ def fingerprint(text: str) -> str | None:
     return hashlib.sha1(normalized.encode()).hexdigest()[:16]
 
 
+def paragraphs(html: str) -> list[Paragraph]:
+    return [Paragraph(start, end, fingerprint(text)) for start, end, text in blocks(html)]
+
+
 def fingerprints(html: str) -> set[str]:
-    return {p for _, _, text in blocks(html) if (p := fingerprint(text))}
+    return {p.print for p in paragraphs(html) if p.print}
 
 
-def split(html: str, common: set[str]) -> tuple[str, list[str]]:
-    """The body without its common paragraphs, and those paragraphs (as HTML)."""
+def split(html: str, found: list[Paragraph], common: set[str]) -> tuple[str, list[str]]:
+    """The body without its common paragraphs, and those paragraphs (as HTML). `found` is
+    paragraphs(html): an article opened is parsed once."""
+    if not common:
+        return html, []
     kept, removed, last = [], [], 0
-    for start, end, text in blocks(html):
-        if fingerprint(text) in common:
+    for start, end, print_ in found:
+        if print_ in common:
             kept.append(html[last:start])
             removed.append(html[start:end])
             last = end

@@ -119,6 +119,17 @@ def rendered(name: str, parts: tuple, render: Callable[[], Any]) -> Any:
     return value
 
 
+def kept(name: str, key: tuple, render: Callable[[], Any]) -> Any:
+    """A piece of a page that depends on `key` alone, whatever else the library holds: kept
+    under it across generations (a headline, under its row and its link's parameters)."""
+    cache: BoundedCache = current_app.extensions["webreader_rendered"]
+    value = cache.get((name, key))
+    if value is None:
+        value = render()
+        cache.put((name, key), value)
+    return value
+
+
 def mark_cacheable() -> None:
     """Called by a view whose response depends on nothing but dependencies() and its URL."""
     request.environ[ENVIRON_FLAG] = True

@@ -1,0 +1,121 @@
+"""A first open (the click on a new headline, which marks it read) costs the same at any
+library size: no query on its path reads the whole library, whatever the sidebar's filters;
+and a read mark re-renders only what it changed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import HTMX
+from webreader import caching, create_app
+from webreader.db import open_db, thread_connection
+
+ARTICLES = 3000
+FILTERS = [
+    "",
+    "?show=unread",
+    "?show=starred",
+    "?source=Surse+2",
+    "?show=unread&source=Surse+2",
+    "?from=2024-03-01&to=2024-06-30",
+    "?show=unread&from=2024-03-01",
+]
+# A plan step that reads a whole table of articles or a whole index of it: SCAN a,
+# SCAN articles, SCAN a USING COVERING INDEX (a count). SCAN a USING INDEX walks an index in
+# its order and stops at the query's LIMIT; how far it walks is measured below, in steps.
+FULL_SCAN = re.compile(r"\bSCAN (a|articles)\b(?! USING INDEX)")
+ORDERED_WALK = re.compile(r"\bSCAN (a|articles) USING INDEX")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """Enough articles that SQLite's planner would show a scan, some read, some starred."""
+    path = tmp_path_factory.mktemp("first-open") / "big.db"
+    db = open_db(path)
+    with db.atomic():
+        db["articles"].insert_all(
+            {
+                "kind": "article",
+                "title": f"Știrea {n}",
+                "title_key": f"stirea {n}",
+                "slug": f"stirea-{n}",
+                "source": f"Surse {n % 5}",
+                "published": f"{2022 + n % 3}-{1 + n % 12:02}-{1 + n % 28:02}",
+                "html": "<p>Un paragraf de știri.</p><p>Și încă unul.</p>",
+                "text": "Un paragraf de știri. Și încă unul.",
+                "content_hash": str(n),
+                "imported_at": "2024-12-01T00:00:00+00:00",
+                "updated_at": "2024-12-01T00:00:00+00:00",
+                "read_at": "2024-12-01T00:00:00+00:00" if n % 3 else None,
+                "starred_at": "2024-12-01T00:00:00+00:00" if n % 7 == 0 else None,
+            }
+            for n in range(ARTICLES)
+        )
+    db.close()
+    return path
+
+
+def _unread(path, count: int) -> list[int]:
+    db = open_db(path)
+    try:
+        sql = "SELECT id FROM articles WHERE read_at IS NULL ORDER BY sort_key DESC LIMIT ?"
+        return [row[0] for row in db.execute(sql, [count])]
+    finally:
+        db.close()
+
+
+def _traced(client, url: str, headers: dict) -> list[str]:
+    conn = thread_connection(client.application.config["DATABASE"]).conn
+    executed: list[str] = []
+    conn.set_trace_callback(executed.append)
+    try:
+        response = client.get(url, headers=headers)
+    finally:
+        conn.set_trace_callback(None)
+    assert response.status_code == 200, url
+    return [sql for sql in executed if not sql.startswith("--")]  # not trigger markers
+
+
+@pytest.mark.parametrize("query", FILTERS)
+def test_no_query_of_a_first_open_reads_the_whole_library(library, query):
+    app = create_app({"DATABASE": str(library), "TESTING": True, "LOGIN_REQUIRED": False})
+    client = app.test_client()
+    first, second = _unread(library, 2)[:2] if "unread" in query else _unread(library, 2)
+    for article_id, headers in ((first, HTMX), (second, {})):  # a fragment, then a full page
+        executed = _traced(client, f"/articles/{article_id}{query}", headers)
+        assert any(sql.startswith("UPDATE articles SET read_at") for sql in executed)
+        conn = thread_connection(str(library)).conn
+        for sql in executed:
+            if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+                continue
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+            assert not any(FULL_SCAN.search(step) for step in plan), (sql, plan)
+            if any(ORDERED_WALK.search(step) for step in plan):
+                assert "LIMIT" in sql.upper(), (sql, plan)
+
+
+def test_a_read_mark_re_renders_only_the_headline_it_changed(library, monkeypatch):
+    app = create_app({"DATABASE": str(library), "TESTING": True, "LOGIN_REQUIRED": False})
+    client = app.test_client()
+    rendered: list[tuple] = []
+    kept = caching.kept
+
+    def counting(name, key, render):
+        def counted():
+            rendered.append(key)
+            return render()
+
+        return kept(name, key, counted)
+
+    monkeypatch.setattr(caching, "kept", counting)
+    first, second = _unread(library, 2)
+    client.get(f"/articles/{first}")
+    assert len(rendered) > 40  # the sidebar's page of headlines, each rendered once
+    client.get(f"/articles/{second}", headers=HTMX)  # read now: a new generation
+    rendered.clear()
+    page = client.get(f"/articles/{first}").get_data(as_text=True)
+    # The same page of the sidebar, after a write: only the row that changed is rendered.
+    assert [dict(key[0])["id"] for key in rendered] == [second]
+    assert f'id="headline-{first}"' in page and f'id="headline-{second}"' in page
