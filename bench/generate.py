@@ -67,7 +67,9 @@ def _sample_text() -> str:
 
 def articles(count: int, seed: int = 1):
     """Article rows, as webreader's importer would store them (html, text, hash...)."""
-    from webreader.text import make_slug, title_key
+    from webreader.boilerplate import paragraphs as find_paragraphs
+    from webreader.boilerplate import to_json
+    from webreader.text import count_words, make_slug, title_key
 
     chain = Markov(_sample_text(), seed)
     start = dt.date(2022, 1, 1)
@@ -87,6 +89,8 @@ def articles(count: int, seed: int = 1):
             "published": published.isoformat(),
             "html": body,
             "text": "\n\n".join(paragraphs),
+            "paragraphs": to_json(find_paragraphs(body)),
+            "words": count_words("\n\n".join(paragraphs)),
             "content_hash": hashlib.sha256(body.encode()).hexdigest(),
             "source_path": f"generated/{n}.txt",
             "imported_at": "2026-01-01T00:00:00+00:00",

@@ -16,10 +16,8 @@ import argparse
 import gzip
 import os
 import platform
-import random
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -35,189 +33,28 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402
+from measures import (  # noqa: E402
+    THREADS,
+    WRK_CONNECTIONS,
+    WRK_THREADS,
+    Server,
+    article_paths,
+    click_timings,
+    fetch,
+    free_port,
+    load,
+    search_paths,
+    search_queries,
+    timed,
+    typed_queries,
+    unread_paths,
+)
 
-LOOPBACK_URL = r"http://127\.0\.0\.1:\d+"
-THREADS = 4
-WRK_THREADS = 1
-WRK_CONNECTIONS = 8
-SEARCH_WORDS = [
-    "si",
-    "și",
-    "rusia",
-    "putin",
-    "kazahstan",
-    "romania",
-    "româniei",
-    "tara",
-    "energie",
-    "uraniu",
-    "alegeri",
-    "schengen",
-    "ucraina",
-    "moscova",
-    "china",
-    "aliat",
-    "proiecte",
-    "gazele",
-    "nasa",
-    "bolojan",
-    "kovesi",
-    "explozie",
-    "codlea",
-    "transnistria",
-]
-
-
-# ---- processes --------------------------------------------------------------------------
-
-
-class Server:
-    def __init__(
-        self, command: list[str], *, url_pattern: str = LOOPBACK_URL, url_on_stderr: bool = False
-    ) -> None:
-        # stdout for the URL; stderr (webreader's access log) to a file, which costs the
-        # server less than a pipe someone must drain.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if url_on_stderr else self.log,
-            text=True,
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        self.url = None
-        while self.url is None:
-            line = self.process.stdout.readline()
-            match = re.search(url_pattern, line)
-            if match:
-                self.url = match.group(0)
-            elif (not line and self.process.poll() is not None) or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[:3]} did not start")
-        # Drain what else it prints so that it never blocks on a full pipe.
-        subprocess.Popen(["cat"], stdin=self.process.stdout, stdout=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(current RSS, peak RSS) in MB, from /proc."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        value = lambda key: int(re.search(rf"{key}:\s+(\d+) kB", status).group(1)) / 1024  # noqa: E731
-        return value("VmRSS"), value("VmHWM")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ---- load ---------------------------------------------------------------------------------
-
-
-def _lua(paths: list[str], headers: dict[str, str]) -> str:
-    quoted = ",".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
-    header_lines = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
-    return (
-        header_lines
-        + f"local paths = {{{quoted}}}\nlocal i = 0\n"
-        + "request = function()\n  i = i + 1\n"
-        + "  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
-    )
-
-
-def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def load(
-    url: str,
-    paths: list[str],
-    duration: float,
-    headers: dict[str, str] | None = None,
-    connections: int = WRK_CONNECTIONS,
-):
-    """wrk against url, cycling through paths: requests/s, p50 and p99 latency in ms."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(paths, headers or {}))
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                f"-t{WRK_THREADS}",
-                f"-c{connections}",
-                f"-d{max(duration, 1):.0f}s",
-                "--latency",
-                "-s",
-                script.name,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
-        "errors": int(errors.group(1)) if errors else 0,
-    }
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> bytes:
-    request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.read()
-
-
-# ---- the measures -------------------------------------------------------------------------
-
-
-def first_opens(url: str, paths: list[str], headers: dict[str, str]) -> dict[str, float]:
-    """Sequential first opens of unread articles: rendered, marked read, nothing cached."""
-    times = []
-    for path in paths:
-        started = time.perf_counter()
-        fetch(url + path, headers)
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return {"p50": statistics.median(times), "p99": times[int(len(times) * 0.99) - 1]}
-
-
-def article_paths(db_path: Path, limit: int, newest: bool) -> list[str]:
-
-    order = "sort_key DESC" if newest else "random()"
-    with sqlite3.connect(db_path) as db:
-        rows = db.execute(f"SELECT id, slug FROM articles ORDER BY {order} LIMIT ?", [limit])
-        return [f"/articles/{i}/{slug}" for i, slug in rows]
-
-
-def search_queries(count: int) -> list[str]:
-    rng = random.Random(3)
-    queries = []
-    for _ in range(count):
-        words = rng.sample(SEARCH_WORDS, rng.choice([1, 1, 2, 3]))
-        query = " ".join(words)
-        if rng.random() < 0.4:  # still typing the last word
-            query = query[: max(2, len(query) - rng.randint(1, 3))]
-        queries.append(query)
-    return queries
+# First opens timed one after another, fragments and full pages; and articles never opened
+# for the load of first opens (wrk), more than it can request in --duration at full size.
+FIRST_OPENS = 200
+NEVER_OPENED = 20_000
+CLICKS = 40
 
 
 def search_latency(db_path: Path, queries: list[str]) -> dict[str, float]:
@@ -299,6 +136,24 @@ def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
     }
 
 
+def _times(what: str, notes: dict, name: str) -> str:
+    """A table row: server time (access log) and client time, p50 / p99, one after another."""
+    server, client = notes[name]["server"], notes[name]["client"]
+    return (
+        f"| {what}, {server['n']} in turn: server p50 / p99 (client p50 / p99) | "
+        f"{server['p50']:.1f} / {server['p99']:.1f} ms "
+        f"({client['p50']:.1f} / {client['p99']:.1f} ms) |"
+    )
+
+
+def _distinct(counts: tuple[int, int]) -> str:
+    """How many requests a load made against how many different paths it had."""
+    made, paths = counts
+    if made <= paths:
+        return f"{made:,} requests, each different"
+    return f"{made:,} requests over {paths:,} paths (the rest were repeats)"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
@@ -314,8 +169,12 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="webreader-bench-"))
     db_path = args.db or work / "library.db"
     started = time.perf_counter()
-    if db_path.exists():
-        library = f"{args.articles:,} articles (an existing library, {db_path.name})"
+    if args.db and args.db.exists():
+        # The run marks articles read: it works on a copy, and the library stays as it was.
+        db_path = work / "library.db"
+        with sqlite3.connect(args.db) as source, sqlite3.connect(db_path) as copy:
+            source.backup(copy)
+        library = f"{args.articles:,} articles (a copy of {args.db.name})"
     else:
         generate.write_library(db_path, args.articles)
         library = f"{args.articles:,} articles (generated in {time.perf_counter() - started:.0f} s)"
@@ -355,9 +214,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         base = load(hello.url, ["/"], args.duration)
         row("Flask hello (baseline)", base)
-        fragments = article_paths(db_path, 500, newest=False)
-        pages = article_paths(db_path, 50, newest=True)
-        queries = search_queries(2000)
         # A reader who chose a theme sends the preferences cookie back with every request
         # (on loopback there is no login, and visitors get no session cookie).
         settings = urllib.request.Request(
@@ -367,10 +223,26 @@ def main(argv: list[str] | None = None) -> None:
             cookie = response.headers["Set-Cookie"].split(";")[0]
         htmx = {"HX-Request": "true", "Cookie": cookie}
         browser = {"Cookie": cookie}
-        # The first open of an article marks it read (a write, which also starts a new
-        # cache generation): timed on its own. A second pass renders what the load reads.
-        notes["first_open"] = first_opens(reader.url, fragments, htmx)
-        for path in fragments:
+
+        # A reader going through new articles: every click a first open, which marks the
+        # article read (a write: the library's generation moves on, every cached response
+        # is stale). One after another, newest first; then the same again (revisits).
+        count = min(FIRST_OPENS, args.articles // 6)
+        new = unread_paths(db_path, 0, 2 * count + NEVER_OPENED)
+        firsts, first_pages, never_opened = new[:count], new[count : 2 * count], new[2 * count :]
+        notes["first_fragment"] = timed(reader, firsts, htmx)
+        notes["first_page"] = timed(reader, first_pages, browser)
+        timed(reader, firsts, htmx)  # rendered again once: the library changed since
+        notes["revisit_fragment"] = timed(reader, firsts, htmx)
+        notes["clicks"] = click_timings(reader.url, CLICKS)
+        first_load = load(reader.url, never_opened, args.duration, htmx)
+        row("first opens, articles never opened (htmx)", first_load, base)
+        notes["never_opened"] = (first_load["requests"], len(never_opened))
+
+        fragments = article_paths(db_path, 500, newest=False)
+        pages = article_paths(db_path, 50, newest=True)
+        for path in fragments:  # opened (and so read) before the load: revisits
+            fetch(reader.url + path, htmx)
             fetch(reader.url + path, htmx)
         for path in pages:
             fetch(reader.url + path, browser)
@@ -379,11 +251,19 @@ def main(argv: list[str] | None = None) -> None:
         row("plain Flask view: HTML from SQLite", load(hello.url, plain, args.duration), base)
         row("article fragment (htmx)", load(reader.url, fragments, args.duration, htmx), base)
         row("full page (newest 50)", load(reader.url, pages, args.duration, browser), base)
-        search_paths = [f"/search?q={urllib.request.quote(q)}" for q in queries]
-        row("search as you type (htmx)", load(reader.url, search_paths, args.duration, htmx), base)
-        # One reader typing, the usual case of a self-hosted reader: latency without queueing.
-        alone = load(reader.url, search_paths[::-1], args.duration, htmx, connections=1)
-        row("search, one reader typing (1 connection)", alone, base)
+
+        # Search as a reader types: a request a keystroke, each query new (none replayed).
+        typed = search_paths(typed_queries(12_000))
+        notes["typing"] = timed(reader, typed[:400], htmx)
+        typing = load(reader.url, typed[400:], args.duration, htmx)
+        row("search as you type, 8 connections, each query new (htmx)", typing, base)
+        notes["typing_load"] = (typing["requests"], len(typed) - 400)
+        words = search_queries(2000)
+        asked = search_paths(words)
+        for path in asked:
+            fetch(reader.url + path, htmx)
+        again = load(reader.url, asked, args.duration, htmx)
+        row("search, queries asked before (htmx)", again, base)
         serve_rss, serve_peak = reader.memory_mb()
 
         fragment_bytes = fetch(reader.url + fragments[0], htmx)
@@ -435,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         reader.stop()
 
     # Distinct queries, and the worst cases (words in nearly every article) many times over.
-    search_set = queries[:400] + ["si", "și", "si ", "în", "de ", "ro", "a"] * 20
+    search_set = words[:400] + ["si", "și", "si ", "în", "de ", "ro", "a"] * 20
     search = search_latency(db_path, search_set)
     imported = import_throughput(work, args.dumps)
     shutil.rmtree(work, ignore_errors=True)
@@ -456,8 +336,21 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "| other measure | value |",
         "|---|---|",
-        f"| first open of an article (nothing cached; marks it read; {len(fragments)} in turn): "
-        f"p50 / p99 | {notes['first_open']['p50']:.1f} / {notes['first_open']['p99']:.1f} ms |",
+        _times(
+            "first open of an article as a fragment (a click; marks it read)",
+            notes,
+            "first_fragment",
+        ),
+        _times("first open of an article as a full page (marks it read)", notes, "first_page"),
+        _times("revisit of those fragments (replayed from cache)", notes, "revisit_fragment"),
+        f"| click on a new headline to its article's heading focused, in Chromium "
+        f"({notes['clicks']['n']} clicks): p50 / p99 | {notes['clicks']['p50']:.1f} / "
+        f"{notes['clicks']['p99']:.1f} ms |",
+        _times(
+            "search as a reader types, one request after another, each query new", notes, "typing"
+        ),
+        f"| requests in the loads above that had to be new: first opens / typed searches | "
+        f"{_distinct(notes['never_opened'])} / {_distinct(notes['typing_load'])} |",
         f"| search query alone (parse; rank the newest {SEARCH_CANDIDATES:,} matches; fetch "
         f"the best {SEARCH_RESULTS}), {len(search_set)} queries: p50 / p99 / max | "
         f"{search['p50']:.1f} / {search['p99']:.1f} / {search['max']:.1f} ms "

@@ -125,3 +125,33 @@ def test_split_keeps_everything_else_in_place():
     body, removed = split(html, paragraphs(html), {fingerprint("Urmăriți-ne pe Facebook acum.")})
     assert body == "<p>Unu doi.</p>\n\n<blockquote><p>Trei patru.</p></blockquote>"
     assert removed == ["<p>Urmăriți-ne pe Facebook acum.</p>"]
+
+
+def test_opening_an_article_uses_the_paragraphs_found_when_it_was_saved(library, monkeypatch):
+    from webreader import boilerplate
+
+    db = open_db(library)
+    row = next(db.query("SELECT * FROM articles WHERE title = 'Știrea numărul 3 din protv'"))
+    db.close()
+    assert boilerplate.of_article(row["html"], row["paragraphs"]) == paragraphs(row["html"])
+    assert row["words"] == len(row["text"].split())
+
+    def parse_again(html):
+        raise AssertionError("parsed again when opened")
+
+    monkeypatch.setattr(boilerplate, "paragraphs", parse_again)
+    _, page = article_page(client_for(library), "Știrea numărul 3 din protv")
+    assert "Facebook" not in page.select_one(".article-body").get_text()
+    assert "Facebook" in page.select_one(".set-aside-body").get_text()
+
+
+def test_an_article_saved_before_paragraphs_were_kept_is_measured_when_opened(library):
+    db = open_db(library)
+    db.execute("UPDATE articles SET paragraphs = NULL, words = NULL")
+    db.conn.commit()
+    text = next(db.query("SELECT text FROM articles WHERE title = 'Știrea numărul 3 din protv'"))
+    db.close()
+    _, page = article_page(client_for(library), "Știrea numărul 3 din protv")
+    assert "Facebook" not in page.select_one(".article-body").get_text()
+    assert "Facebook" in page.select_one(".set-aside-body").get_text()
+    assert f"{len(text['text'].split())} words" in page.get_text()

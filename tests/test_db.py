@@ -23,6 +23,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_duplicate_signatures",
         "add_admin_sessions",
         "add_counts",
+        "add_paragraphs_and_words",
     ]
     assert migrations.pending(db) == []
 

@@ -9,9 +9,9 @@ from typing import Any, TypedDict
 
 from sqlite_utils import Database
 
-from webreader import duplicates
-from webreader.boilerplate import fingerprints
+from webreader import boilerplate, duplicates
 from webreader.db import writing
+from webreader.text import count_words
 
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
@@ -59,6 +59,8 @@ class Article(TypedDict, total=False):
     url: str | None
     image: str | None
     boilerplate_kept: int
+    paragraphs: str | None  # JSON: [start, end, fingerprint] of each top-level element
+    words: int | None
     sort_key: int
 
 
@@ -397,7 +399,8 @@ def _count_paragraphs(db: Database, row: Article | None, delta: int) -> None:
     """Adds (or takes back) an article's paragraphs to its source's counts."""
     if row is None or row["kind"] != "article" or not row.get("source"):
         return
-    for print_ in fingerprints(row["html"]):
+    found = boilerplate.of_article(row["html"], row.get("paragraphs"))
+    for print_ in boilerplate.fingerprints(found):
         db.execute(
             "INSERT INTO paragraph_counts (source, fingerprint, articles) VALUES (?, ?, ?) "
             "ON CONFLICT (source, fingerprint) DO UPDATE SET articles = articles + ?",
@@ -427,14 +430,19 @@ def set_boilerplate_kept(db: Database, article_id: int, kept: bool) -> None:
 def _save(
     db: Database, row: Article, existing: Article | None, values: Signature
 ) -> tuple[str, int]:
+    if existing is not None and (
+        existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]
+    ):
+        return "unchanged", existing["id"]
+    # What opening the article needs from its body, found once here.
+    found = boilerplate.paragraphs(row["html"]) if row["kind"] == "article" else []
+    row = {**row, "paragraphs": boilerplate.to_json(found), "words": count_words(row["text"])}
     if existing is None:
         now = _now()
         table = db["articles"].insert({**row, "imported_at": now, "updated_at": now})
         _count_paragraphs(db, row, +1)
         _store_signature(db, table.last_pk, values)
         return "imported", table.last_pk
-    if existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]:
-        return "unchanged", existing["id"]
     _count_paragraphs(db, existing, -1)
     _count_paragraphs(db, row, +1)
     db["articles"].update(existing["id"], {**row, "updated_at": _now()})

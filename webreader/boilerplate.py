@@ -9,6 +9,7 @@ articles too. The reader sees what was set aside and can put it back.
 from __future__ import annotations
 
 import hashlib
+import json
 from html.parser import HTMLParser
 from typing import NamedTuple
 
@@ -86,8 +87,22 @@ def paragraphs(html: str) -> list[Paragraph]:
     return [Paragraph(start, end, fingerprint(text)) for start, end, text in blocks(html)]
 
 
-def fingerprints(html: str) -> set[str]:
-    return {p.print for p in paragraphs(html) if p.print}
+def to_json(found: list[Paragraph]) -> str:
+    """Paragraphs as the articles table keeps them (its `paragraphs` column), made when the
+    article is saved, so that opening it does not parse and respell its HTML again."""
+    return json.dumps([list(p) for p in found], separators=(",", ":"))
+
+
+def of_article(html: str, stored: str | None) -> list[Paragraph]:
+    """An article's paragraphs: as stored with it, or found again (rows saved before the
+    column existed)."""
+    if stored:
+        return [Paragraph(*p) for p in json.loads(stored)]
+    return paragraphs(html)
+
+
+def fingerprints(found: list[Paragraph]) -> set[str]:
+    return {p.print for p in found if p.print}
 
 
 def split(html: str, found: list[Paragraph], common: set[str]) -> tuple[str, list[str]]:

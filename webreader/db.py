@@ -142,7 +142,7 @@ def add_author_url_and_image(db: sqlite_utils.Database) -> None:
 def add_learned_boilerplate(db: sqlite_utils.Database) -> None:
     """How many articles of each source hold each paragraph (boilerplate.py), and a flag
     for articles whose reader put the set-aside paragraphs back."""
-    from webreader.boilerplate import fingerprints
+    from webreader.boilerplate import fingerprints, paragraphs
 
     db["paragraph_counts"].create(
         {"source": str, "fingerprint": str, "articles": int},
@@ -154,7 +154,7 @@ def add_learned_boilerplate(db: sqlite_utils.Database) -> None:
     for row in db.query(
         "SELECT source, html FROM articles WHERE kind = 'article' AND source IS NOT NULL"
     ):
-        for print_ in fingerprints(row["html"]):
+        for print_ in fingerprints(paragraphs(row["html"])):
             counts[(row["source"], print_)] = counts.get((row["source"], print_), 0) + 1
     db["paragraph_counts"].insert_all(
         {"source": s, "fingerprint": f, "articles": n} for (s, f), n in counts.items()
@@ -253,6 +253,15 @@ def add_counts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_paragraphs_and_words(db: sqlite_utils.Database) -> None:
+    """What opening an article needs from its body, found when it is saved: where each
+    paragraph is and its fingerprint (boilerplate.py), and how many words it has. Rows
+    saved before have NULL and are measured when opened, as they were."""
+    db["articles"].add_column("paragraphs", str)
+    db["articles"].add_column("words", int)
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
@@ -265,20 +274,42 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         with db.atomic():  # nested: a savepoint
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    # Writers of this process queue on a lock of their own: SQLite's busy handler sleeps
+    # 1, 2, 5, 10... ms between tries, so threads marking articles read at the same time
+    # waited a sleep each rather than their turn. Other processes still meet the busy timeout.
+    lock: threading.Lock = getattr(db, "write_lock", None) or threading.Lock()
+    wait = BUSY_TIMEOUT_MS / 1000 if getattr(db, "waits", True) else 0
+    locked = lock.acquire(timeout=wait) if wait else lock.acquire(blocking=False)
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.rollback()
-        raise
-    else:
-        db.conn.commit()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
+        else:
+            db.conn.commit()
+    finally:
+        if locked:
+            lock.release()
+
+
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_lock = threading.Lock()
+
+
+def _write_lock(path: str | os.PathLike[str]) -> threading.Lock:
+    """One lock for every connection of this process to the same file."""
+    key = os.path.realpath(path)
+    with _write_locks_lock:
+        return _write_locks.setdefault(key, threading.Lock())
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)
+    db.write_lock = _write_lock(path)  # type: ignore[attr-defined]
     db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL is durable across application crashes and loses at most the last
@@ -348,9 +379,11 @@ def copy_database(source_path: str | os.PathLike[str], dest: str | os.PathLike[s
 def without_waiting(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """Writes that fail at once (SQLITE_BUSY) rather than wait for another's lock."""
     db.execute("PRAGMA busy_timeout = 0")
+    db.waits = False  # type: ignore[attr-defined]  (nor for this process's lock: writing())
     try:
         yield db
     finally:
+        db.waits = True  # type: ignore[attr-defined]
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 

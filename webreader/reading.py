@@ -245,12 +245,12 @@ def show_article(article_id: int, *, mark_read: bool) -> Response:
             current_app.logger.warning("article %s not marked read: %s", article_id, exc)
 
     article = articles.get_article(db, article_id)
-    words = count_words(article["text"])
-    paragraphs = boilerplate.paragraphs(article["html"])
+    words = article["words"] if article["words"] is not None else count_words(article["text"])
+    paragraphs = boilerplate.of_article(article["html"], article["paragraphs"])
     common = articles.list_common_paragraphs(
         db,
         article["source"],
-        {p.print for p in paragraphs if p.print},
+        boilerplate.fingerprints(paragraphs),
         current_app.config["BOILERPLATE_THRESHOLD"],
     )
     body, set_aside = boilerplate.split(article["html"], paragraphs, common)
