@@ -24,6 +24,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_admin_sessions",
         "add_counts",
         "add_paragraphs_and_words",
+        "add_search_terms",
     ]
     assert migrations.pending(db) == []
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from conftest import HTMX, soup
-from webreader import create_app
+from webreader import articles, create_app
 from webreader.db import open_db
 from webreader.importers.pipeline import import_file
 from webreader.importers.textdump import load_rules
@@ -286,3 +288,56 @@ def test_a_full_page_stays_the_same_across_seconds_so_its_etag_holds(client):
     time.sleep(1.1)  # Flask-WTF's signed tokens carry the second they were made in
     again = client.get("/articles/2", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def _fts_ids(db, fts: str) -> set[int]:
+    sql = "SELECT rowid FROM articles_search WHERE articles_search MATCH ?"
+    return {row[0] for row in db.execute(sql, [fts])}
+
+
+def test_a_word_being_typed_is_completed_from_the_index_words_and_finds_the_same(client):
+    """The word being typed (4 letters or more) is asked for as the words it starts, which
+    the search_terms table learns from every article saved: the same articles as FTS5's own
+    prefix query, for every prefix of every indexed word."""
+    db = open_db(client.application.config["DATABASE"])
+    try:
+        terms = [row[0] for row in db.execute("SELECT term FROM search_terms")]
+        db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, articles_search, row)")
+        vocabulary = {row[0] for row in db.execute("SELECT term FROM temp.vocab")}
+        assert set(terms) == vocabulary
+        prefixes = {t[:n] for t in terms for n in range(4, len(t) + 1)}
+        assert len(prefixes) > 50
+        for prefix in sorted(prefixes):
+            completions = articles.complete_word(db, prefix)
+            assert completions is not None and all(c.startswith(prefix) for c in completions)
+            query = dataclasses.replace(parse_query(prefix), completions=completions)
+            assert "*" not in query.fts
+            assert _fts_ids(db, query.fts) == _fts_ids(db, parse_query(prefix).fts), prefix
+    finally:
+        db.close()
+
+
+def test_short_prefixes_and_those_of_many_words_stay_prefix_queries(db, monkeypatch):
+    assert articles.complete_word(db, "kaz") is None  # FTS5's prefix index serves it
+    db.execute("INSERT INTO search_terms VALUES ('abcda'), ('abcdb'), ('abcdc')")
+    monkeypatch.setattr(articles, "COMPLETIONS", 2)
+    assert articles.complete_word(db, "abcd") is None
+    assert articles.complete_word(db, "abcda") == ("abcda",)
+    assert articles.complete_word(db, "zzzz") == ()
+    assert dataclasses.replace(parse_query("zzzz"), completions=()).fts == '("zzzz")'
+
+
+def test_a_library_indexed_before_search_terms_learns_them_when_migrated(tmp_path, sample_path):
+    db = open_db(tmp_path / "old.db")
+    assert import_file(db, sample_path, load_rules()).status == "imported"
+    before = {row[0] for row in db.execute("SELECT term FROM search_terms")}
+    db.execute("DROP TABLE search_terms")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'add_search_terms'")
+    db.conn.commit()
+    db.close()
+    db = open_db(tmp_path / "old.db")
+    try:
+        assert {row[0] for row in db.execute("SELECT term FROM search_terms")} == before
+        assert "kazahstan" in before
+    finally:
+        db.close()

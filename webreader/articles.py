@@ -25,6 +25,8 @@ SEARCH_RESULTS = 20
 # Search ranks the newest this many matches by relevance: ranking every match of a word
 # found in nearly every article would take a tenth of a second or more at 100,000 articles.
 SEARCH_CANDIDATES = 1000
+# The word being typed is asked for as the words it may complete to, up to this many.
+COMPLETIONS = 64
 
 # How many newer headlines stand above the article on screen when it is deep in the list.
 NEWER_HEADLINES_SHOWN = 5
@@ -276,14 +278,25 @@ def search_articles(
     ).fetchall()
     if not ranked:
         return [], 0
-    # Whole rows (6 KB of HTML each) only for the few shown: sorting them cost more than
-    # the ranking.
+    # The rows only for the few shown, and without their HTML (a result shows a passage
+    # of the text): sorting whole rows cost more than the ranking.
     marks = ", ".join("?" * len(ranked))
-    by_id = {
-        row["id"]: row
-        for row in db.query(f"SELECT * FROM articles WHERE id IN ({marks})", [r[0] for r in ranked])
-    }
+    sql = f"SELECT {_HEADLINE_COLUMNS}, summary, text FROM articles WHERE id IN ({marks})"
+    by_id = {row["id"]: row for row in db.query(sql, [r[0] for r in ranked])}
     return [{**by_id[i], "score": score} for i, score, _ in ranked], ranked[0][2]
+
+
+def complete_word(db: Database, prefix: str) -> tuple[str, ...] | None:
+    """The indexed words that start with `prefix`, or None to leave the prefix to FTS5: a
+    short one (its prefix indexes serve two and three letters) or one that starts more
+    than COMPLETIONS words (a query of that many would cost more than the prefix's)."""
+    if len(prefix) <= 3:
+        return None
+    rows = db.execute(
+        "SELECT term FROM search_terms WHERE term >= ? AND term < ? LIMIT ?",
+        [prefix, prefix + "\U0010ffff", COMPLETIONS + 1],
+    ).fetchall()
+    return None if len(rows) > COMPLETIONS else tuple(row[0] for row in rows)
 
 
 def iter_articles(db: Database) -> Iterator[Article]:

@@ -14,7 +14,7 @@ import sqlite_utils
 from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
-from webreader.stems import index_text
+from webreader.stems import index_terms, index_text
 
 DEFAULT_DB = "articles.db"
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -262,6 +262,40 @@ def add_paragraphs_and_words(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("words", int)
 
 
+@migrations()
+def add_search_terms(db: sqlite_utils.Database) -> None:
+    """Every word the search index holds, in a table of its own: the word being typed is
+    completed from it (search.Query.fts) into the words it may be. FTS5 answered a prefix
+    of four letters or more (beyond its prefix indexes) by merging the lists of every word
+    it starts: 70 ms for "ucrain" at 100,000 articles, against 8 ms for its four words."""
+    db.execute("CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, articles_search, row)")
+    db.execute("INSERT INTO search_terms SELECT term FROM temp.search_vocab")
+    db.execute("DROP TABLE temp.search_vocab")
+    learn = " ".join(
+        "INSERT OR IGNORE INTO search_terms (term) "
+        f"SELECT value FROM json_each(webreader_terms(new.{column}, new.lang));"
+        for column in ("title", "text")
+    )
+    stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
+    insert = (
+        f"INSERT INTO articles_search(rowid, title, text) VALUES (new.id, {stems.format('new')});"
+    )
+    delete = (
+        "INSERT INTO articles_search(articles_search, rowid, title, text) "
+        f"VALUES ('delete', old.id, {stems.format('old')});"
+    )
+    db.execute("DROP TRIGGER articles_search_ai")
+    db.execute("DROP TRIGGER articles_search_au")
+    db.execute(
+        f"CREATE TRIGGER articles_search_ai AFTER INSERT ON articles BEGIN {insert} {learn} END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_search_au AFTER UPDATE OF title, text, lang ON articles "
+        f"BEGIN {delete} {insert} {learn} END"
+    )
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
@@ -311,6 +345,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
     db.write_lock = _write_lock(path)  # type: ignore[attr-defined]
     db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
+    db.conn.create_function("webreader_terms", 2, index_terms, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL is durable across application crashes and loses at most the last
     # transactions on power loss, without an fsync at every commit (one per imported file).

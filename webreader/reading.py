@@ -4,6 +4,7 @@ library, on the same blueprint."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -61,7 +62,14 @@ def current_filters() -> articles.Filters:
 
 
 def current_query() -> search.Query | None:
-    return search.parse_query(request.args.get("q", ""))
+    """?q= parsed, the word being typed completed from the index's words (once a request)."""
+    if "query" not in g:
+        query = search.parse_query(request.args.get("q", ""))
+        if query is not None and query.prefix:
+            completions = articles.complete_word(get_db(), query.prefix)
+            query = dataclasses.replace(query, completions=completions)
+        g.query = query
+    return g.query
 
 
 def listing_args(**changes: Any) -> dict[str, str]:

@@ -54,6 +54,9 @@ class Query:
     text: str
     words: tuple[frozenset[str], ...]
     prefix: str | None
+    # The indexed words the prefix starts (articles.complete_word), asked for instead of a
+    # prefix query when known.
+    completions: tuple[str, ...] | None = None
 
     @property
     def fts(self) -> str:
@@ -62,7 +65,13 @@ class Query:
         for i, stems in enumerate(self.words):
             alternatives = [f'"{s}"' for s in sorted(stems)]
             if i == len(self.words) - 1 and self.prefix:
-                alternatives.append(f'"{self.prefix}"*')
+                if self.completions is None:
+                    alternatives.append(f'"{self.prefix}"*')
+                else:
+                    quoted = (
+                        f'"{word.replace(chr(34), chr(34) * 2)}"' for word in self.completions
+                    )
+                    alternatives += sorted(set(quoted) - set(alternatives))
             parts.append("(" + " OR ".join(alternatives) + ")")
         return " AND ".join(parts)
 

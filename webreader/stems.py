@@ -6,6 +6,7 @@ function every connection registers (db.py); queries stem their words the same w
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 import unicodedata
@@ -80,6 +81,7 @@ def stem(word: str, lang: str | None) -> str:
     return fold(stemmer.stemWord(lower) if stemmer else lower)
 
 
+@functools.lru_cache(maxsize=16)  # the triggers ask for a text's stems, then for its terms
 def index_text(text: str | None, lang: str | None) -> str:
     """The words of a text as stems, space separated: what articles_search stores.
     (Its tokenizer drops the diacritics, on the way in and in queries alike.)"""
@@ -88,3 +90,14 @@ def index_text(text: str | None, lang: str | None) -> str:
     words = WORD.findall(text.casefold())
     stemmer = _stemmer(lang)
     return " ".join(stemmer.stemWords(words) if stemmer else words)
+
+
+# What FTS5's unicode61 tokenizer takes for a word: letters and digits.
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def index_terms(text: str | None, lang: str | None) -> str:
+    """The distinct words the index holds for a text (folded as its tokenizer folds them),
+    as a JSON array: what the search_terms table learns from each article (db.py), so that
+    a word being typed can be completed without reading the index's lists."""
+    return json.dumps(sorted({fold(t) for t in _TOKEN.findall(index_text(text, lang))}))
