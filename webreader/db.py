@@ -308,42 +308,20 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         with db.atomic():  # nested: a savepoint
             yield db
         return
-    # Writers of this process queue on a lock of their own: SQLite's busy handler sleeps
-    # 1, 2, 5, 10... ms between tries, so threads marking articles read at the same time
-    # waited a sleep each rather than their turn. Other processes still meet the busy timeout.
-    lock: threading.Lock = getattr(db, "write_lock", None) or threading.Lock()
-    wait = BUSY_TIMEOUT_MS / 1000 if getattr(db, "waits", True) else 0
-    locked = lock.acquire(timeout=wait) if wait else lock.acquire(blocking=False)
+    db.execute("BEGIN IMMEDIATE")
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.rollback()
-            raise
-        else:
-            db.conn.commit()
-    finally:
-        if locked:
-            lock.release()
-
-
-_write_locks: dict[str, threading.Lock] = {}
-_write_locks_lock = threading.Lock()
-
-
-def _write_lock(path: str | os.PathLike[str]) -> threading.Lock:
-    """One lock for every connection of this process to the same file."""
-    key = os.path.realpath(path)
-    with _write_locks_lock:
-        return _write_locks.setdefault(key, threading.Lock())
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        raise
+    else:
+        db.conn.commit()
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)
-    db.write_lock = _write_lock(path)  # type: ignore[attr-defined]
     db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
     db.conn.create_function("webreader_terms", 2, index_terms, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -414,11 +392,9 @@ def copy_database(source_path: str | os.PathLike[str], dest: str | os.PathLike[s
 def without_waiting(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """Writes that fail at once (SQLITE_BUSY) rather than wait for another's lock."""
     db.execute("PRAGMA busy_timeout = 0")
-    db.waits = False  # type: ignore[attr-defined]  (nor for this process's lock: writing())
     try:
         yield db
     finally:
-        db.waits = True  # type: ignore[attr-defined]
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
