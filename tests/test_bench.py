@@ -35,11 +35,12 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
     out = done.stdout
     for measure in [
         "Flask hello (baseline)",
+        "first opens, articles never opened (htmx)",
         "plain Flask view",
         "article fragment (htmx)",
         "full page (newest 50)",
-        "search as you type (htmx)",
-        "search, one reader typing (1 connection)",
+        "search as you type, 8 connections, each query new (htmx)",
+        "search, queries asked before (htmx)",
         "Datasette row page",
         "Datasette row JSON",
     ]:
@@ -48,6 +49,11 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
         assert re.fullmatch(r"[\d,]+", cells[1]), row  # requests/s
         assert cells[-1] == "0", row  # no failed requests
     for figure in [
+        "first open of an article as a fragment",
+        "first open of an article as a full page",
+        "revisit of those fragments",
+        "click on a new headline to its article's heading focused, in Chromium",
+        "search as a reader types, one request after another",
         "search query alone",
         "import (parse",
         "bleach.clean alone",
@@ -57,3 +63,34 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
     ]:
         assert figure in out
     assert "<!-- bench results -->" in report.read_text(encoding="utf-8")
+
+
+def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_path):
+    report = tmp_path / "BENCH.md"
+    report.write_text("# Benchmarks\n\nText before.\n", encoding="utf-8")
+
+    def scale(*sizes: str) -> str:
+        options = ["--libraries", str(tmp_path / "libs"), "--opens", "10", "--searches", "20"]
+        script = str(ROOT / "bench" / "scale.py")
+        done = subprocess.run(
+            [sys.executable, script, "--sizes", *sizes, *options, "--write", str(report)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return report.read_text(encoding="utf-8")
+
+    scale("200", "400")
+    text = scale("400")
+    assert text.startswith("# Benchmarks\n\nText before.\n")
+    rows = [line for line in text.splitlines() if re.match(r"\| [\d,]+ \|", line)]
+    assert [row.split(" |")[0] for row in rows] == ["| 200", "| 400"]
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert all(re.fullmatch(r"[\d.]+ / [\d.]+", cell) for cell in cells[1:5]), row
+        assert cells[5].endswith(" GB")
+    assert "- 200 and 400: `python bench/scale.py --sizes 200 400" in text
+    assert "- 400: `python bench/scale.py --sizes 400" in text
