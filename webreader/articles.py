@@ -16,7 +16,19 @@ from webreader.text import count_words
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
 MAX_ID = 2**63 - 1
 
-_HEADLINE_COLUMNS = "id, kind, title, slug, source, lang, published, read_at, starred_at, sort_key"
+HEADLINE_COLUMNS = (
+    "id",
+    "kind",
+    "title",
+    "slug",
+    "source",
+    "lang",
+    "published",
+    "read_at",
+    "starred_at",
+    "sort_key",
+)
+_HEADLINE_COLUMNS = ", ".join(HEADLINE_COLUMNS)
 # sort_key orders newest first, undated last, then by import (see db.SORT_KEY).
 _ORDER = "sort_key DESC"
 HEADLINES_PER_PAGE = 50
@@ -67,6 +79,14 @@ class Article(TypedDict, total=False):
 
 
 Signature = Any  # duplicates.signature(): a MinHash's values, or None
+
+
+def _rows(db: Database, sql: str, params: Any = ()) -> list[Article]:
+    """The rows of a SELECT as dicts. (sqlite-utils' query() guards each statement with a
+    savepoint: two more statements for every query on the path of a click.)"""
+    cursor = db.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 @dataclass(frozen=True)
@@ -143,7 +163,7 @@ def list_headlines(
     """One page of headlines in sidebar order, after the sort_key `after` (keyset paging)."""
     more = "a.sort_key < :after" if after is not None else "1"
     sql, params = _listed(filters, keep, _HEADLINE_COLUMNS, more, _ORDER)
-    return list(db.query(sql, {**params, "after": after, "limit": limit}))
+    return _rows(db, sql, {**params, "after": after, "limit": limit})
 
 
 def find_page_start(
@@ -186,24 +206,13 @@ def list_sources(db: Database) -> list[str]:
     return [row[0] for row in db.execute("SELECT source FROM source_counts ORDER BY source")]
 
 
-@dataclass(frozen=True)
-class ReadState:
-    """Whether an article is read: read_at is when, or None while it is unread."""
-
-    read_at: str | None
-
-
-def get_read_state(db: Database, article_id: int) -> ReadState | None:
-    """The article's read state, or None when there is no such article: one small query,
-    asked before a page is made (is it there, and will opening it mark it read?)."""
-    if not 0 < article_id <= MAX_ID:
-        return None
-    row = db.execute("SELECT read_at FROM articles WHERE id = ?", [article_id]).fetchone()
-    return None if row is None else ReadState(row[0])
+def headline_of(article: Article) -> Article:
+    """The columns of an article its headline shows (those list_headlines() returns)."""
+    return {column: article[column] for column in HEADLINE_COLUMNS}
 
 
 def get_headline(db: Database, article_id: int) -> Article | None:
-    rows = db.query(f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
+    rows = _rows(db, f"SELECT {_HEADLINE_COLUMNS} FROM articles WHERE id = ?", [article_id])
     return next(iter(rows), None)
 
 
@@ -225,7 +234,7 @@ def get_generation(db: Database) -> int:
 def get_article(db: Database, article_id: int) -> Article | None:
     if not 0 < article_id <= MAX_ID:
         return None
-    rows = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+    rows = _rows(db, "SELECT * FROM articles WHERE id = ?", [article_id])
     return rows[0] if rows else None
 
 
@@ -234,7 +243,7 @@ def get_newest_article(db: Database, filters: Filters = Filters()) -> Article | 
     where, params = filters.where()
     for kind in ("article", "teaser"):
         sql = f"SELECT * FROM articles a WHERE {where} AND kind = :kind ORDER BY {_ORDER} LIMIT 1"
-        row = next(iter(db.query(sql, {**params, "kind": kind})), None)
+        row = next(iter(_rows(db, sql, {**params, "kind": kind})), None)
         if row:
             return row
     return None
@@ -251,7 +260,7 @@ def get_neighbours(
     neighbours = {}
     for name, (more, order) in around.items():
         sql, params = _listed(filters, article["id"], _HEADLINE_COLUMNS, more, order)
-        rows = db.query(sql, {**params, "key": article["sort_key"], "limit": 1})
+        rows = _rows(db, sql, {**params, "key": article["sort_key"], "limit": 1})
         neighbours[name] = next(iter(rows), None)
     return neighbours
 
@@ -282,7 +291,7 @@ def search_articles(
     # of the text): sorting whole rows cost more than the ranking.
     marks = ", ".join("?" * len(ranked))
     sql = f"SELECT {_HEADLINE_COLUMNS}, summary, text FROM articles WHERE id IN ({marks})"
-    by_id = {row["id"]: row for row in db.query(sql, [r[0] for r in ranked])}
+    by_id = {row["id"]: row for row in _rows(db, sql, [r[0] for r in ranked])}
     return [{**by_id[i], "score": score} for i, score, _ in ranked], ranked[0][2]
 
 
@@ -308,16 +317,18 @@ def count_unread(db: Database) -> int:
     return db.execute("SELECT unread FROM library_state").fetchone()[0]
 
 
-def set_read(db: Database, article_id: int, read: bool) -> None:
-    """Marks read (keeping the first time it was read) or unread."""
+def set_read(db: Database, article_id: int, read: bool) -> str | None:
+    """Marks read (keeping the first time it was read) or unread. Returns the time it
+    marked the article read; None when it marked it unread or it was read already."""
     with writing(db):
-        if read:
-            db.execute(
-                "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL",
-                [_now(), article_id],
-            )
-        else:
+        if not read:
             db.execute("UPDATE articles SET read_at = NULL WHERE id = ?", [article_id])
+            return None
+        now = _now()
+        cursor = db.execute(
+            "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL", [now, article_id]
+        )
+        return now if cursor.rowcount == 1 else None
 
 
 def set_starred(db: Database, article_id: int, starred: bool) -> None:
@@ -350,12 +361,13 @@ def _find_article_match(db: Database, article: Article, values: Signature) -> Ar
     """The stored row a full article replaces: same page URL, else same file, else same
     title, else near-identical text (its MinHash signature, values)."""
     if article.get("url"):
-        rows = list(db.query("SELECT * FROM articles WHERE url = ? LIMIT 1", [article["url"]]))
+        rows = _rows(db, "SELECT * FROM articles WHERE url = ? LIMIT 1", [article["url"]])
         if rows:
             return rows[0]
     if article.get("source_path"):
         rows = list(
-            db.query(
+            _rows(
+                db,
                 "SELECT * FROM articles WHERE kind = 'article' AND source_path = ? LIMIT 1",
                 [article["source_path"]],
             )
@@ -402,8 +414,10 @@ def _store_signature(db: Database, article_id: int, values: Signature) -> None:
 
 def _find_by_title(db: Database, key: str) -> Article | None:
     """The row with this title key, a full article before a teaser."""
-    rows = db.query(
-        "SELECT * FROM articles WHERE title_key = ? ORDER BY kind != 'article', id LIMIT 1", [key]
+    rows = _rows(
+        db,
+        "SELECT * FROM articles WHERE title_key = ? ORDER BY kind != 'article', id LIMIT 1",
+        [key],
     )
     return next(iter(rows), None)
 

@@ -194,10 +194,6 @@ def _result(row: dict[str, Any], query: search.Query) -> dict[str, Any]:
     }
 
 
-def _unread_count() -> int:
-    return caching.rendered("unread", (), lambda: articles.count_unread(get_db()))
-
-
 def page_or_fragment(
     fragment: str,
     *,
@@ -220,7 +216,7 @@ def page_or_fragment(
     else:
         if sidebar:
             context["listing"] = render_listing(context["article"])
-            context.setdefault("unread_count", _unread_count())
+            context.setdefault("unread_count", articles.count_unread(get_db()))
             context["sources"] = caching.rendered(
                 "sources", (), lambda: articles.list_sources(get_db())
             )
@@ -237,22 +233,27 @@ def page_or_fragment(
 def show_article(article_id: int, *, mark_read: bool) -> Response:
     """An article as page or fragment; opening an unread one marks it read."""
     db = get_db()
-    state = articles.get_read_state(db, article_id)
-    if state is None:
+    article = articles.get_article(db, article_id)
+    if article is None:
         abort(404, description="There is no article at this address. It may have been removed.")
     # A visitor who may not change the library reads without leaving a mark, and so does
     # a request the reader did not make (another site's page, an <img> pointing here).
-    unread = not state.read_at
+    unread = not article["read_at"]
     if mark_read and unread and auth.can_write() and not origins.request_is_passive():
         try:
-            articles.set_read(db, article_id, True)
+            marked = articles.set_read(db, article_id, True)
+            # Marked now, or (another request first) fetched again as it is.
+            article = (
+                {**article, "read_at": marked}
+                if marked
+                else articles.get_article(db, article_id) or article
+            )
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
             # A long import holds the write lock: read now, unmarked, rather than fail.
             current_app.logger.warning("article %s not marked read: %s", article_id, exc)
 
-    article = articles.get_article(db, article_id)
     words = article["words"] if article["words"] is not None else count_words(article["text"])
     paragraphs = boilerplate.of_article(article["html"], article["paragraphs"])
     common = articles.list_common_paragraphs(
@@ -275,8 +276,8 @@ def show_article(article_id: int, *, mark_read: bool) -> Response:
         word_count=words,
         reading_minutes=reading_minutes(words),
         neighbours=articles.get_neighbours(db, article, current_filters()),
-        headline=articles.get_headline(db, article["id"]),
-        unread_count=_unread_count(),
+        headline=articles.headline_of(article),
+        unread_count=articles.count_unread(db),
     )
 
 
