@@ -155,3 +155,13 @@ def test_an_article_saved_before_paragraphs_were_kept_is_measured_when_opened(li
     assert "Facebook" not in page.select_one(".article-body").get_text()
     assert "Facebook" in page.select_one(".set-aside-body").get_text()
     assert f"{len(text['text'].split())} words" in page.get_text()
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0c", "\r", "\x1c"])
+def test_paragraph_offsets_hold_whatever_breaks_a_line_inside_them(separator):
+    """HTMLParser counts lines at "\\n" alone; offsets must too, or the wrong paragraph is
+    cut out (and they are stored with the article)."""
+    elements = [f"<p>First{separator}line of it</p>", "<p>Second paragraph</p>", "<p>Third</p>"]
+    html = "\n".join(elements)
+    found = paragraphs(html)
+    assert [html[p.start : p.end] for p in found] == elements

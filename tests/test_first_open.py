@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import HTMX
+from conftest import HTMX, soup
 from webreader import caching, create_app
 from webreader.db import open_db, thread_connection
 
@@ -119,3 +119,57 @@ def test_a_read_mark_re_renders_only_the_headline_it_changed(library, monkeypatc
     # The same page of the sidebar, after a write: only the row that changed is rendered.
     assert [dict(key[0])["id"] for key in rendered] == [second]
     assert f'id="headline-{first}"' in page and f'id="headline-{second}"' in page
+
+
+def test_a_first_open_shows_the_article_as_marked_not_as_it_was_before_the_wait(tmp_path):
+    """The click waits for the write lock (an import holds it) while the import changes the
+    article: the page shows the row as marked read, with the import's changes."""
+    import threading
+    import time
+
+    from webreader.db import connect
+
+    path = tmp_path / "race.db"
+    db = open_db(path)
+    db["articles"].insert(
+        {
+            "kind": "article",
+            "title": "Teaser title",
+            "title_key": "teaser title",
+            "slug": "teaser-title",
+            "html": "<p>Only a teaser</p>",
+            "text": "Only a teaser",
+            "content_hash": "1",
+            "imported_at": "2024-12-01T00:00:00+00:00",
+            "updated_at": "2024-12-01T00:00:00+00:00",
+        }
+    )
+    db.conn.commit()
+    client = create_app({"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False})
+    client = client.test_client()
+    importer = connect(path)
+    importer.execute("BEGIN IMMEDIATE")
+    importer.execute(
+        "UPDATE articles SET title = 'Full title', html = '<p>The full text</p>', "
+        "text = 'The full text', starred_at = '2024-12-01T10:00:00+00:00' WHERE id = 1"
+    )
+    answer: dict = {}
+
+    def open_it() -> None:
+        answer["response"] = client.get("/articles/1", headers=HTMX)
+
+    click = threading.Thread(target=open_it)
+    click.start()
+    time.sleep(0.3)  # the click now waits for the lock
+    importer.conn.commit()
+    click.join()
+    page = soup(answer["response"])
+    assert page.select_one("h1").get_text() == "Full title"
+    assert "The full text" in page.select_one(".article-body").get_text()
+    html = answer["response"].get_data(as_text=True)
+    assert 'class="star-mark"' in html  # in the headline sent out of band
+    assert 'class="unread-dot"' not in html
+    row = db.execute("SELECT read_at IS NOT NULL FROM articles WHERE id = 1").fetchone()
+    assert row == (1,)
+    importer.close()
+    db.close()

@@ -297,15 +297,18 @@ def search_articles(
 
 def complete_word(db: Database, prefix: str) -> tuple[str, ...] | None:
     """The indexed words that start with `prefix`, or None to leave the prefix to FTS5: a
-    short one (its prefix indexes serve two and three letters) or one that starts more
-    than COMPLETIONS words (a query of that many would cost more than the prefix's)."""
+    short one (its prefix indexes serve two and three letters), one that starts more than
+    COMPLETIONS words (a query of that many would cost more than the prefix's), or one
+    that starts a word whose spelling in the index fold() cannot vouch for."""
     if len(prefix) <= 3:
         return None
     rows = db.execute(
-        "SELECT term FROM search_terms WHERE term >= ? AND term < ? LIMIT ?",
+        "SELECT term, exact FROM search_terms WHERE term >= ? AND term < ? LIMIT ?",
         [prefix, prefix + "\U0010ffff", COMPLETIONS + 1],
     ).fetchall()
-    return None if len(rows) > COMPLETIONS else tuple(row[0] for row in rows)
+    if len(rows) > COMPLETIONS or not all(exact for _, exact in rows):
+        return None  # too many, or a word the index spells otherwise than fold() does
+    return tuple(term for term, _ in rows)
 
 
 def iter_articles(db: Database) -> Iterator[Article]:
@@ -317,18 +320,29 @@ def count_unread(db: Database) -> int:
     return db.execute("SELECT unread FROM library_state").fetchone()[0]
 
 
-def set_read(db: Database, article_id: int, read: bool) -> str | None:
-    """Marks read (keeping the first time it was read) or unread. Returns the time it
-    marked the article read; None when it marked it unread or it was read already."""
+def set_read(db: Database, article_id: int, read: bool) -> None:
+    """Marks read (keeping the first time it was read) or unread."""
     with writing(db):
-        if not read:
+        if read:
+            db.execute(
+                "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL",
+                [_now(), article_id],
+            )
+        else:
             db.execute("UPDATE articles SET read_at = NULL WHERE id = ?", [article_id])
-            return None
-        now = _now()
-        cursor = db.execute(
-            "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL", [now, article_id]
+
+
+def open_unread(db: Database, article_id: int) -> Article | None:
+    """Marks an unread article read and returns its row as written, in one statement (a
+    row read before waiting for the write lock may be older than the one marked); None
+    when it was read already, or is gone."""
+    with writing(db):
+        rows = _rows(
+            db,
+            "UPDATE articles SET read_at = ? WHERE id = ? AND read_at IS NULL RETURNING *",
+            [_now(), article_id],
         )
-        return now if cursor.rowcount == 1 else None
+    return rows[0] if rows else None
 
 
 def set_starred(db: Database, article_id: int, starred: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ from webreader.text import normalize_spelling
 # (WEBREADER_BOILERPLATE_THRESHOLD; 0 turns the learning off).
 DEFAULT_THRESHOLD = 5
 MIN_WORDS = 2
+_NEWLINE = re.compile("\n")
 
 
 class _Blocks(HTMLParser):
@@ -27,9 +29,9 @@ class _Blocks(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.html = html
-        self.line_starts = [0]
-        for line in html.splitlines(keepends=True):
-            self.line_starts.append(self.line_starts[-1] + len(line))
+        # Where each line starts, as HTMLParser.getpos() counts lines: at "\n" only
+        # (str.splitlines() also breaks at U+2028, U+0085, form feeds...).
+        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(html)]
         self.depth = 0
         self.blocks: list[tuple[int, int, str]] = []
         self._start = 0

@@ -14,10 +14,9 @@ import sqlite_utils
 from flask import Flask, current_app
 from sqlite_utils.migrations import Migrations
 
-from webreader.stems import index_terms, index_text
+from webreader.stems import FTS_TOKENIZE, index_term, index_terms, index_text
 
 DEFAULT_DB = "articles.db"
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction to end
 
 migrations = Migrations("webreader")
@@ -268,13 +267,24 @@ def add_search_terms(db: sqlite_utils.Database) -> None:
     completed from it (search.Query.fts) into the words it may be. FTS5 answered a prefix
     of four letters or more (beyond its prefix indexes) by merging the lists of every word
     it starts: 70 ms for "ucrain" at 100,000 articles, against 8 ms for its four words."""
-    db.execute("CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    # exact: 1 when the word is spelled as the index holds it (stems.index_terms); a word
+    # being typed that starts any inexact word is left to FTS5's prefix query.
+    db.execute(
+        "CREATE TABLE search_terms (term TEXT PRIMARY KEY, exact INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    upsert = (
+        "INSERT INTO search_terms (term, exact) VALUES (?, ?) "
+        "ON CONFLICT (term) DO UPDATE SET exact = min(exact, excluded.exact)"
+    )
     db.execute("CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, articles_search, row)")
-    db.execute("INSERT INTO search_terms SELECT term FROM temp.search_vocab")
+    tokens = [row[0] for row in db.execute("SELECT term FROM temp.search_vocab")]
+    db.conn.executemany(upsert, [index_term(token) for token in tokens])
     db.execute("DROP TABLE temp.search_vocab")
     learn = " ".join(
-        "INSERT OR IGNORE INTO search_terms (term) "
-        f"SELECT value FROM json_each(webreader_terms(new.{column}, new.lang));"
+        "INSERT INTO search_terms (term, exact) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+        f"FROM json_each(webreader_terms(new.{column}, new.lang)) WHERE true "
+        "ON CONFLICT (term) DO UPDATE SET exact = min(exact, excluded.exact);"
         for column in ("title", "text")
     )
     stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"

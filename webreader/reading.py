@@ -165,10 +165,12 @@ def render_listing(
         else:
             headlines = articles.list_headlines(db, filters, keep=keep, after=after)
             total = articles.count_headlines(db, filters, keep)
+            # Under a date range the count stops past COUNT_CAP; other counts are exact.
+            capped = bool(filters.date_from or filters.date_to) and total > articles.COUNT_CAP
             context.update(
                 headlines=headlines,
-                total=min(total, articles.COUNT_CAP),
-                capped=total > articles.COUNT_CAP,
+                total=articles.COUNT_CAP if capped else total,
+                capped=capped,
                 next_after=headlines[-1]["sort_key"]
                 if len(headlines) == articles.HEADLINES_PER_PAGE
                 else None,
@@ -241,12 +243,11 @@ def show_article(article_id: int, *, mark_read: bool) -> Response:
     unread = not article["read_at"]
     if mark_read and unread and auth.can_write() and not origins.request_is_passive():
         try:
-            marked = articles.set_read(db, article_id, True)
-            # Marked now, or (another request first) fetched again as it is.
+            # The row as marked; or, when another request marked it first, as it is now.
             article = (
-                {**article, "read_at": marked}
-                if marked
-                else articles.get_article(db, article_id) or article
+                articles.open_unread(db, article_id)
+                or articles.get_article(db, article_id)
+                or article
             )
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):

@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sqlite3
 import threading
 import unicodedata
 
 import Stemmer
 
 WORD = re.compile(r"\w+")
+# The index's tokenizer: words are runs of letters and digits, lower case, without diacritics.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 # ISO 639-1 code -> Snowball algorithm name, for the languages PyStemmer has.
 SNOWBALL = {
     "ar": "arabic",
@@ -96,8 +99,40 @@ def index_text(text: str | None, lang: str | None) -> str:
 _TOKEN = re.compile(r"[^\W_]+")
 
 
+@functools.cache
+def _folded_alike() -> frozenset[str]:
+    """The characters fold() folds as the index's tokenizer does, asked of SQLite's own
+    tokenizer (an in-memory table: no library involved). Most letters agree; superscripts,
+    ligatures, full-width forms and some scripts do not."""
+    candidates = [chr(c) for c in range(0x30, 0x3000) if chr(c).isalnum()]
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+        probe.executemany(
+            "INSERT INTO t (rowid, x) VALUES (?, ?)",
+            [(i, f"q{ch}q") for i, ch in enumerate(candidates)],
+        )
+        probe.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, t, instance)")
+        tokens = dict(probe.execute("SELECT doc, term FROM temp.v"))
+    finally:
+        probe.close()
+    return frozenset(ch for i, ch in enumerate(candidates) if tokens.get(i) == f"q{fold(ch)}q")
+
+
 def index_terms(text: str | None, lang: str | None) -> str:
-    """The distinct words the index holds for a text (folded as its tokenizer folds them),
-    as a JSON array: what the search_terms table learns from each article (db.py), so that
-    a word being typed can be completed without reading the index's lists."""
-    return json.dumps(sorted({fold(t) for t in _TOKEN.findall(index_text(text, lang))}))
+    """The distinct words the index holds for a text, folded as its tokenizer folds them,
+    each with whether fold() is sure to agree with the tokenizer on it (1) or not (0): JSON
+    [[word, sure], ...], what the search_terms table learns from each article (db.py), so
+    that a word being typed can be completed without reading the index's lists."""
+    alike = _folded_alike()
+    terms = {t: all(ch in alike for ch in t) for t in _TOKEN.findall(index_text(text, lang))}
+    folded: dict[str, int] = {}
+    for token, sure in terms.items():
+        word = fold(token)
+        folded[word] = min(folded.get(word, 1), int(sure))
+    return json.dumps(sorted(folded.items()))
+
+
+def index_term(token: str) -> tuple[str, int]:
+    """A word as the index holds it (from fts5vocab), as search_terms keeps it."""
+    return fold(token), int(all(ch in _folded_alike() for ch in token))
