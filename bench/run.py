@@ -1,13 +1,22 @@
-"""webreader's benchmarks: throughput and latency under waitress against a minimal Flask app
-under the same settings (the ratio is what to compare across machines), search latency,
-import throughput against bleach alone, peak memory, and bytes over the wire.
+"""webreader's benchmarks: what a reader feels, and what the server can take.
+
+- First opens (a click on a new headline, which marks it read): one after another, as
+  fragments and as full pages, server time from the access log; then under wrk, over
+  articles never opened before. Revisits of the same articles, replayed from cache.
+- A click timed in Chromium, from the click to the article's heading focused.
+- Search as a reader types (a request a keystroke, each query new), one after another and
+  under wrk; the search query alone.
+- Throughput and latency under waitress against a minimal Flask app under the same settings
+  (the ratio is what to compare across machines), Datasette on the same file, import
+  throughput, peak memory, and bytes over the wire.
 
     python bench/run.py                                   # 100,000 articles (the targets)
     python bench/run.py --articles 300 --duration 1       # smoke size, as CI runs it
-    python bench/run.py --write BENCHMARKS.md             # also write the results there
+    python bench/run.py --db LIBRARY --write BENCHMARKS.md   # a copy of LIBRARY; write results
 
-Needs wrk (Debian's package) as the load generator; Datasette (pip) for the comparison.
-Every figure is measured in this run, on this machine; nothing is asserted.
+Needs wrk (Debian's package) as the load generator, Chromium with Playwright for the click,
+Datasette (pip) for the comparison. Every figure is measured in this run, on this machine;
+nothing is asserted. bench/scale.py measures how the reader's costs grow with the library.
 """
 
 from __future__ import annotations
