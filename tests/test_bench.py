@@ -94,3 +94,42 @@ def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_pat
         assert cells[5].endswith(" GB")
     assert "- 200 and 400: `python bench/scale.py --sizes 200 400" in text
     assert "- 400: `python bench/scale.py --sizes 400" in text
+
+
+def test_the_comparison_runs_against_a_checkout_at_smoke_size(tmp_path):
+    library = tmp_path / "a.db"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "--articles",
+            "400",
+            "--db",
+            str(library),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "compare.py"),
+            str(ROOT),
+            str(library),
+            "now",
+            "--duration",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    for name in ("first open, fragment", "first open, full page", "revisit", "search as typed"):
+        line = next(line for line in lines if line.startswith(f"now | {name}"))
+        assert re.search(r"\| [\d.]+ / [\d.]+ ms$", line), line
+    assert any(re.match(r"now \| wrk, first opens \| [\d,]+/s, [\d.]+×", line) for line in lines)
