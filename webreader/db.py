@@ -274,17 +274,18 @@ def add_search_terms(db: sqlite_utils.Database) -> None:
     )
     upsert = (
         "INSERT INTO search_terms (term, exact) VALUES (?, ?) "
-        "ON CONFLICT (term) DO UPDATE SET exact = min(exact, excluded.exact)"
+        "ON CONFLICT (term) DO UPDATE SET exact = 0 WHERE exact AND NOT excluded.exact"
     )
     db.execute("CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, articles_search, row)")
     tokens = [row[0] for row in db.execute("SELECT term FROM temp.search_vocab")]
     db.conn.executemany(upsert, [index_term(token) for token in tokens])
     db.execute("DROP TABLE temp.search_vocab")
     learn = " ".join(
+        "INSERT OR IGNORE INTO search_terms (term, exact) "
+        f"SELECT value, 1 FROM json_each(webreader_terms(new.{column}, new.lang, 1)); "
         "INSERT INTO search_terms (term, exact) "
-        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-        f"FROM json_each(webreader_terms(new.{column}, new.lang)) WHERE true "
-        "ON CONFLICT (term) DO UPDATE SET exact = min(exact, excluded.exact);"
+        f"SELECT value, 0 FROM json_each(webreader_terms(new.{column}, new.lang, 0)) "
+        "WHERE true ON CONFLICT (term) DO UPDATE SET exact = 0;"
         for column in ("title", "text")
     )
     stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
@@ -333,7 +334,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """A connection with what webreader's triggers need (webreader_stems) and a busy timeout."""
     db = sqlite_utils.Database(path)
     db.conn.create_function("webreader_stems", 2, index_text, deterministic=True)
-    db.conn.create_function("webreader_terms", 2, index_terms, deterministic=True)
+    db.conn.create_function("webreader_terms", 3, index_terms, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL is durable across application crashes and loses at most the last
     # transactions on power loss, without an fsync at every commit (one per imported file).

@@ -99,40 +99,60 @@ def index_text(text: str | None, lang: str | None) -> str:
 _TOKEN = re.compile(r"[^\W_]+")
 
 
+_probe_lock = threading.Lock()
+
+
 @functools.cache
-def _folded_alike() -> frozenset[str]:
-    """The characters fold() folds as the index's tokenizer does, asked of SQLite's own
-    tokenizer (an in-memory table: no library involved). Most letters agree; superscripts,
-    ligatures, full-width forms and some scripts do not."""
-    candidates = [chr(c) for c in range(0x30, 0x3000) if chr(c).isalnum()]
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
-        probe.executemany(
-            "INSERT INTO t (rowid, x) VALUES (?, ?)",
-            [(i, f"q{ch}q") for i, ch in enumerate(candidates)],
-        )
-        probe.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, t, instance)")
-        tokens = dict(probe.execute("SELECT doc, term FROM temp.v"))
-    finally:
-        probe.close()
-    return frozenset(ch for i, ch in enumerate(candidates) if tokens.get(i) == f"q{fold(ch)}q")
+def _probe() -> sqlite3.Connection:
+    """An in-memory FTS5 table with the index's tokenizer (no library involved), to ask how
+    it spells a character."""
+    probe = sqlite3.connect(":memory:", check_same_thread=False)
+    probe.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+    probe.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, row)")
+    return probe
 
 
-def index_terms(text: str | None, lang: str | None) -> str:
-    """The distinct words the index holds for a text, folded as its tokenizer folds them,
-    each with whether fold() is sure to agree with the tokenizer on it (1) or not (0): JSON
-    [[word, sure], ...], what the search_terms table learns from each article (db.py), so
-    that a word being typed can be completed without reading the index's lists."""
-    alike = _folded_alike()
-    terms = {t: all(ch in alike for ch in t) for t in _TOKEN.findall(index_text(text, lang))}
-    folded: dict[str, int] = {}
-    for token, sure in terms.items():
-        word = fold(token)
-        folded[word] = min(folded.get(word, 1), int(sure))
-    return json.dumps(sorted(folded.items()))
+@functools.lru_cache(maxsize=4096)
+def folds_alike(ch: str) -> bool:
+    """Whether fold() spells a letter as the index's tokenizer does, asked of SQLite itself.
+    Most letters agree; superscripts, ß, ligatures, full-width forms, й and accented Greek
+    letters do not."""
+    with _probe_lock:
+        probe = _probe()
+        probe.execute("DELETE FROM t")
+        probe.execute("INSERT INTO t (x) VALUES (?)", [f"q{ch}q"])
+        terms = [row[0] for row in probe.execute("SELECT term FROM v")]
+    return terms == [f"q{fold(ch)}q"]
 
 
+def index_terms(text: str | None, lang: str | None, exact: int) -> str:
+    """The distinct words the index holds for a text, folded as its tokenizer folds them:
+    those fold() is sure to spell as the tokenizer does (exact=1), or the others (exact=0),
+    as a JSON array. What the search_terms table learns from each article (db.py), so that
+    a word being typed can be completed without reading the index's lists."""
+    return _index_terms(text, lang)[exact]
+
+
+@functools.lru_cache(maxsize=16)  # asked for twice a text: its exact words, the others
+def _index_terms(text: str | None, lang: str | None) -> tuple[str, str]:
+    tokens: set[str] = set()
+    for word in set(index_text(text, lang).split()):  # stems: letters and digits, mostly
+        if word.isalnum():
+            tokens.add(word)
+        else:
+            tokens.update(_TOKEN.findall(word))
+    sure: dict[str, int] = {}
+    for token in tokens:
+        word, exact = index_term(token)
+        sure[word] = min(sure.get(word, 1), exact)
+    inexact = [word for word, exact in sure.items() if not exact]
+    return json.dumps(inexact), json.dumps([word for word, exact in sure.items() if exact])
+
+
+@functools.lru_cache(maxsize=65536)  # words repeat from article to article
 def index_term(token: str) -> tuple[str, int]:
-    """A word as the index holds it (from fts5vocab), as search_terms keeps it."""
-    return fold(token), int(all(ch in _folded_alike() for ch in token))
+    """A word of the index (a token, lower case), as search_terms keeps it: folded, and
+    whether fold() is sure to spell it as the index does."""
+    if token.isascii():  # letters and digits, already lower case: the tokenizer's spelling
+        return token, 1
+    return fold(token), int(all(ch.isascii() or folds_alike(ch) for ch in token))
