@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from sqlite_utils import Database
 
 from webreader import boilerplate, duplicates
 from webreader.db import writing
+from webreader.search import Query
 from webreader.text import count_words
 
 # SQLite integers are 64-bit; larger ids cannot exist and would overflow the driver.
@@ -309,6 +311,13 @@ def complete_word(db: Database, prefix: str) -> tuple[str, ...] | None:
     if len(rows) > COMPLETIONS or not all(exact for _, exact in rows):
         return None  # too many, or a word the index spells otherwise than fold() does
     return tuple(term for term, _ in rows)
+
+
+def complete(db: Database, query: Query) -> Query:
+    """The query with its word being typed completed from the index's words, if it can be."""
+    if not query.prefix:
+        return query
+    return dataclasses.replace(query, completions=complete_word(db, query.prefix))
 
 
 def iter_articles(db: Database) -> Iterator[Article]:

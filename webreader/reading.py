@@ -4,7 +4,6 @@ library, on the same blueprint."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -65,10 +64,7 @@ def current_query() -> search.Query | None:
     """?q= parsed, the word being typed completed from the index's words (once a request)."""
     if "query" not in g:
         query = search.parse_query(request.args.get("q", ""))
-        if query is not None and query.prefix:
-            completions = articles.complete_word(get_db(), query.prefix)
-            query = dataclasses.replace(query, completions=completions)
-        g.query = query
+        g.query = None if query is None else articles.complete(get_db(), query)
     return g.query
 
 
