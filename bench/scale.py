@@ -35,6 +35,7 @@ from measures import (  # noqa: E402
 
 MARKER = "<!-- scale results -->"
 END = "<!-- end of scale results -->"
+RUN_MARKER = "<!-- bench results -->"  # run.py's
 HEADER = (
     "| articles | first open, fragment: p50 / p99 ms | revisit, fragment: p50 / p99 ms "
     "| first open, full page: p50 / p99 ms | search as typed, each query new: p50 / p99 ms "
@@ -82,6 +83,10 @@ def write(path: Path, rows: dict[int, str], command: str) -> None:
     """The table under MARKER in path: rows measured now replace those of the same size;
     under it, the command and day each row was measured by."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if MARKER not in text and RUN_MARKER in text:
+        # Before run.py's results: run.py rewrites everything after its marker.
+        before, _, after = text.partition(RUN_MARKER)
+        text = before + MARKER + END + "\n\n" + RUN_MARKER + after
     head, _, rest = text.partition(MARKER)
     table, _, tail = rest.partition(END)
     kept, runs = {}, []

@@ -67,7 +67,10 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
 
 def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_path):
     report = tmp_path / "BENCH.md"
-    report.write_text("# Benchmarks\n\nText before.\n", encoding="utf-8")
+    report.write_text(
+        "# Benchmarks\n\nText before.\n\n<!-- bench results -->\n\nrun.py's table\n",
+        encoding="utf-8",
+    )
 
     def scale(*sizes: str) -> str:
         options = ["--libraries", str(tmp_path / "libs"), "--opens", "10", "--searches", "20"]
@@ -94,6 +97,9 @@ def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_pat
         assert cells[5].endswith(" GB")
     assert "- 200 and 400: `python bench/scale.py --sizes 200 400" in text
     assert "- 400: `python bench/scale.py --sizes 400" in text
+    # run.py rewrites what follows its marker: the scale table stands before it.
+    assert text.index("<!-- scale results -->") < text.index("<!-- bench results -->")
+    assert text.endswith("<!-- bench results -->\n\nrun.py's table\n")
 
 
 def test_the_comparison_runs_against_a_checkout_at_smoke_size(tmp_path):
