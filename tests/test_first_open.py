@@ -5,6 +5,7 @@ and a read mark re-renders only what it changed."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -173,3 +174,83 @@ def test_a_first_open_shows_the_article_as_marked_not_as_it_was_before_the_wait(
     assert row == (1,)
     importer.close()
     db.close()
+
+
+def _unread_ids(path, count: int) -> list[int]:
+    db = open_db(path)
+    try:
+        sql = "SELECT id FROM articles WHERE read_at IS NULL ORDER BY id LIMIT ?"
+        return [row[0] for row in db.execute(sql, [count])]
+    finally:
+        db.close()
+
+
+def _big_rows(path, count: int) -> None:
+    """Articles whose rows span several pages, as real ones do (HTML and text)."""
+    db = open_db(path)
+    body = "Un paragraf de știri, destul de lung. " * 150
+    with db.atomic():
+        db["articles"].insert_all(
+            {
+                "kind": "article",
+                "title": f"Știrea {n}",
+                "title_key": f"stirea {n}",
+                "slug": f"stirea-{n}",
+                "published": "2024-11-27",
+                "html": f"<p>{body}</p>",
+                "text": body,
+                "content_hash": str(n),
+                "imported_at": "2024-12-01T00:00:00+00:00",
+                "updated_at": "2024-12-01T00:00:00+00:00",
+            }
+            for n in range(count)
+        )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def test_with_background_checkpoints_no_request_checkpoints(tmp_path):
+    """The commit that fills the WAL past 1,000 pages would checkpoint it, making that
+    request 10 ms slower; the server's connections leave it to a thread of their own."""
+    from webreader.db import checkpoint_in_background
+
+    path = tmp_path / "wal.db"
+    _big_rows(path, 600)
+    checkpoint_in_background(path, every=3600)  # it will not run during the test
+    client = create_app({"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False})
+    client = client.test_client()
+    for article_id in _unread_ids(path, 500):
+        assert client.get(f"/articles/{article_id}", headers=HTMX).status_code == 200
+    db = open_db(path)
+    try:
+        _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert frames > 1000  # more than the default threshold: nobody checkpointed
+    finally:
+        db.close()
+
+
+def test_webreader_serve_checkpoints_its_wal_in_the_background(tmp_path, serve):
+    """What the server wrote reaches the database file itself within seconds: a copy of
+    the file alone, without its WAL, holds the read marks."""
+    import shutil
+    import time
+    import urllib.request
+
+    path = tmp_path / "serve.db"
+    _big_rows(path, 50)
+    server = serve(path)
+    opened = _unread_ids(path, 20)
+    for article_id in opened:
+        request = urllib.request.Request(f"{server.url}/articles/{article_id}", headers=HTMX)
+        urllib.request.urlopen(request).read()
+    copy = tmp_path / "copy.db"
+    for _ in range(50):
+        time.sleep(0.2)
+        shutil.copyfile(path, copy)  # the main file only: no -wal beside it
+        db = sqlite3.connect(copy)
+        read = db.execute("SELECT count(*) FROM articles WHERE read_at IS NOT NULL").fetchone()
+        db.close()
+        copy.unlink()
+        if read[0] >= len(opened):
+            break
+    assert read[0] >= len(opened)

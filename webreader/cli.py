@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from webreader import __version__
-from webreader.db import DEFAULT_DB, copy_database, open_db
+from webreader.db import DEFAULT_DB, checkpoint_in_background, copy_database, open_db
 from webreader.export import FORMATS as EXPORT_FORMATS
 from webreader.importers.pipeline import IMPORT_SUFFIXES, InvalidDump, find_files, import_sources
 from webreader.importers.textdump import load_rules
@@ -185,6 +185,7 @@ def serve(
         }
     )
     log_to_stderr()
+    checkpoint_in_background(db_path)
     _fewer_malloc_arenas()
     _enough_file_descriptors(CONNECTION_LIMITS["connection_limit"])
     try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ DEFAULT_DB = "articles.db"
 BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another's transaction to end
 
 migrations = Migrations("webreader")
+logger = logging.getLogger(__name__)
 
 
 @migrations()
@@ -372,7 +375,44 @@ def thread_connection(path: str) -> sqlite_utils.Database:
     db = connections.get(path)
     if db is None:
         db = connections[path] = connect(path)
+        if os.path.realpath(path) in _checkpointed:
+            db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
     return db
+
+
+# Files whose WAL a thread of this process moves into the database (checkpoint_in_background).
+_checkpointed: set[str] = set()
+CHECKPOINT_SECONDS = 1.0
+
+
+def checkpoint_in_background(
+    path: str | os.PathLike[str], every: float = CHECKPOINT_SECONDS
+) -> threading.Thread:
+    """Moves the WAL into the database from a thread of its own, `every` seconds, and stops
+    the server's connections from doing it when they commit. By default the commit that
+    fills the WAL past 1,000 pages checkpoints it: about one read mark in 90 (each rewrites
+    its article's whole row), which took that request 10 ms longer. A passive checkpoint
+    waits for no one; what readers still use stays for the next."""
+    key = os.path.realpath(path)
+    _checkpointed.add(key)
+
+    def run() -> None:
+        conn = sqlite3.connect(key, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        failed = ""
+        while True:
+            time.sleep(every)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                failed = ""
+            except sqlite3.Error as exc:  # busy, or the disk: try again next time
+                if str(exc) != failed:  # said once, not every second
+                    logger.warning("checkpoint of %s failed: %s", key, exc)
+                failed = str(exc)
+
+    thread = threading.Thread(target=run, name="webreader-checkpoint", daemon=True)
+    thread.start()
+    return thread
 
 
 def close_db(exception: BaseException | None = None) -> None:
