@@ -34,7 +34,7 @@ HTMX = {"HX-Request": "true"}
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 
-# Tiers (README, Test): the fast loop is `pytest -m "not browser and not slow"`. Marks are
+# Tiers (README, Test): the fast loop is `pytest -m "not browser and not slow" -n auto`. Marks are
 # given here, from what a test uses, so that no test has to remember its own.
 BROWSER_FIXTURES = {"page", "context", "browser", "browser_type"}
 SERVER_FIXTURES = {"serve", "live_server", "fresh_server", "big_server", "deployment"}
