@@ -25,6 +25,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_counts",
         "add_paragraphs_and_words",
         "add_search_terms",
+        "sign_again_with_rensa",
     ]
     assert migrations.pending(db) == []
 

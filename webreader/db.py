@@ -310,6 +310,25 @@ def add_search_terms(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def sign_again_with_rensa(db: sqlite_utils.Database) -> None:
+    """Near-duplicate signatures made again with rensa (duplicates.py), which replaced
+    datasketch: its values are other numbers, and datasketch brought numpy and scipy
+    (216 MB of the environment) for them."""
+    from webreader.duplicates import bands, signature, to_blob
+
+    db.execute("DELETE FROM article_bands")
+    db.execute("DELETE FROM article_signatures")
+    for row in db.query("SELECT id, text FROM articles WHERE kind = 'article'"):
+        values = signature(row["text"])
+        if values is not None:
+            db.execute("INSERT INTO article_signatures VALUES (?, ?)", [row["id"], to_blob(values)])
+            db.conn.executemany(
+                "INSERT INTO article_bands VALUES (?, ?, ?)",
+                [(b, bucket, row["id"]) for b, bucket in enumerate(bands(values))],
+            )
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
