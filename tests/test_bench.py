@@ -10,21 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
-    report = tmp_path / "BENCH.md"
+def bench(script: str, *args: str) -> str:
+    """bench/SCRIPT run with args, as a reader of BENCHMARKS.md would: its output."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--articles",
-            "300",
-            "--duration",
-            "1",
-            "--dumps",
-            "30",
-            "--write",
-            str(report),
-        ],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -32,7 +21,14 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
+    return done.stdout
+
+
+def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
+    report = tmp_path / "BENCH.md"
+    out = bench(
+        "run.py", "--articles", "300", "--duration", "1", "--dumps", "30", "--write", str(report)
+    )
     for measure in [
         "Flask hello (baseline)",
         "first opens, articles never opened (htmx)",
@@ -74,16 +70,7 @@ def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_pat
 
     def scale(*sizes: str) -> str:
         options = ["--libraries", str(tmp_path / "libs"), "--opens", "10", "--searches", "20"]
-        script = str(ROOT / "bench" / "scale.py")
-        done = subprocess.run(
-            [sys.executable, script, "--sizes", *sizes, *options, "--write", str(report)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            cwd=ROOT,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
+        bench("scale.py", "--sizes", *sizes, *options, "--write", str(report))
         return report.read_text(encoding="utf-8")
 
     scale("200", "400")
@@ -104,37 +91,8 @@ def test_the_scale_table_runs_at_smoke_size_and_keeps_rows_of_other_runs(tmp_pat
 
 def test_the_comparison_runs_against_a_checkout_at_smoke_size(tmp_path):
     library = tmp_path / "a.db"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "generate.py"),
-            "--articles",
-            "400",
-            "--db",
-            str(library),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "compare.py"),
-            str(ROOT),
-            str(library),
-            "now",
-            "--duration",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.splitlines()
+    bench("generate.py", "--articles", "400", "--db", str(library))
+    lines = bench("compare.py", str(ROOT), str(library), "now", "--duration", "1").splitlines()
     for name in ("first open, fragment", "first open, full page", "revisit", "search as typed"):
         line = next(line for line in lines if line.startswith(f"now | {name}"))
         assert re.search(r"\| [\d.]+ / [\d.]+ ms$", line), line

@@ -8,6 +8,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import article_row
 from webreader import articles
 from webreader.db import migrations, open_db
 
@@ -28,21 +29,7 @@ operations = st.lists(
 
 def _insert(db, source: str | None, published: str | None) -> None:
     n = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-    db["articles"].insert(
-        {
-            "kind": "article",
-            "title": f"Article {n}",
-            "title_key": f"article {n}",
-            "slug": f"article-{n}",
-            "source": source,
-            "published": published,
-            "html": "<p>Text</p>",
-            "text": "Text",
-            "content_hash": str(n),
-            "imported_at": "2024-12-01T00:00:00+00:00",
-            "updated_at": "2024-12-01T00:00:00+00:00",
-        }
-    )
+    db["articles"].insert(article_row(n, source=source, published=published))
 
 
 def _apply(db, operation: tuple) -> None:

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from conftest import HTMX, soup
+from conftest import HTMX, article_row, soup
 from webreader import caching, create_app
 from webreader.db import open_db, thread_connection
 
@@ -37,21 +37,15 @@ def library(tmp_path_factory):
     db = open_db(path)
     with db.atomic():
         db["articles"].insert_all(
-            {
-                "kind": "article",
-                "title": f"Știrea {n}",
-                "title_key": f"stirea {n}",
-                "slug": f"stirea-{n}",
-                "source": f"Surse {n % 5}",
-                "published": f"{2022 + n % 3}-{1 + n % 12:02}-{1 + n % 28:02}",
-                "html": "<p>Un paragraf de știri.</p><p>Și încă unul.</p>",
-                "text": "Un paragraf de știri. Și încă unul.",
-                "content_hash": str(n),
-                "imported_at": "2024-12-01T00:00:00+00:00",
-                "updated_at": "2024-12-01T00:00:00+00:00",
-                "read_at": "2024-12-01T00:00:00+00:00" if n % 3 else None,
-                "starred_at": "2024-12-01T00:00:00+00:00" if n % 7 == 0 else None,
-            }
+            article_row(
+                n,
+                source=f"Surse {n % 5}",
+                published=f"{2022 + n % 3}-{1 + n % 12:02}-{1 + n % 28:02}",
+                html="<p>Un paragraf de știri.</p><p>Și încă unul.</p>",
+                text="Un paragraf de știri. Și încă unul.",
+                read_at="2024-12-01T00:00:00+00:00" if n % 3 else None,
+                starred_at="2024-12-01T00:00:00+00:00" if n % 7 == 0 else None,
+            )
             for n in range(ARTICLES)
         )
     db.close()
@@ -133,17 +127,7 @@ def test_a_first_open_shows_the_article_as_marked_not_as_it_was_before_the_wait(
     path = tmp_path / "race.db"
     db = open_db(path)
     db["articles"].insert(
-        {
-            "kind": "article",
-            "title": "Teaser title",
-            "title_key": "teaser title",
-            "slug": "teaser-title",
-            "html": "<p>Only a teaser</p>",
-            "text": "Only a teaser",
-            "content_hash": "1",
-            "imported_at": "2024-12-01T00:00:00+00:00",
-            "updated_at": "2024-12-01T00:00:00+00:00",
-        }
+        article_row(1, title="Teaser title", html="<p>Only a teaser</p>", text="Only a teaser")
     )
     db.conn.commit()
     client = create_app({"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False})
@@ -191,18 +175,7 @@ def _big_rows(path, count: int) -> None:
     body = "Un paragraf de știri, destul de lung. " * 150
     with db.atomic():
         db["articles"].insert_all(
-            {
-                "kind": "article",
-                "title": f"Știrea {n}",
-                "title_key": f"stirea {n}",
-                "slug": f"stirea-{n}",
-                "published": "2024-11-27",
-                "html": f"<p>{body}</p>",
-                "text": body,
-                "content_hash": str(n),
-                "imported_at": "2024-12-01T00:00:00+00:00",
-                "updated_at": "2024-12-01T00:00:00+00:00",
-            }
+            article_row(n, published="2024-11-27", html=f"<p>{body}</p>", text=body)
             for n in range(count)
         )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -85,6 +85,18 @@ SORT_KEY = (
 )
 
 
+# What the search index's triggers run: a row's stems in, or out (the contentless index
+# needs the old values to take a row out).
+_STEMS = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
+_INDEX_ROW = (
+    f"INSERT INTO articles_search(rowid, title, text) VALUES (new.id, {_STEMS.format('new')});"
+)
+_UNINDEX_ROW = (
+    "INSERT INTO articles_search(articles_search, rowid, title, text) "
+    f"VALUES ('delete', old.id, {_STEMS.format('old')});"
+)
+
+
 @migrations()
 def add_stemmed_search_paging_and_generation(db: sqlite_utils.Database) -> None:
     """Search by Snowball stems, keyset paging, and a counter that names the library's state.
@@ -94,14 +106,7 @@ def add_stemmed_search_paging_and_generation(db: sqlite_utils.Database) -> None:
     """
     if db["articles"].detect_fts():
         db["articles"].disable_fts()
-    stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
-    insert = (
-        f"INSERT INTO articles_search(rowid, title, text) VALUES (new.id, {stems.format('new')});"
-    )
-    delete = (
-        "INSERT INTO articles_search(articles_search, rowid, title, text) "
-        f"VALUES ('delete', old.id, {stems.format('old')});"
-    )
+    insert, delete = _INDEX_ROW, _UNINDEX_ROW
     bump = "UPDATE library_state SET generation = generation + 1;"
     statements = [
         # prefix='2 3': the word being typed is matched as a prefix; these make it cheap.
@@ -112,7 +117,7 @@ def add_stemmed_search_paging_and_generation(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER articles_search_au AFTER UPDATE OF title, text, lang ON articles "
         f"BEGIN {delete} {insert} END",
         "INSERT INTO articles_search(rowid, title, text) "
-        f"SELECT id, {stems.format('articles')} FROM articles",
+        f"SELECT id, {_STEMS.format('articles')} FROM articles",
         "ALTER TABLE articles ADD COLUMN sort_key INTEGER "
         f"GENERATED ALWAYS AS ({SORT_KEY}) VIRTUAL",
         "DROP INDEX IF EXISTS idx_articles_order",
@@ -166,8 +171,6 @@ def add_learned_boilerplate(db: sqlite_utils.Database) -> None:
 @migrations()
 def add_duplicate_signatures(db: sqlite_utils.Database) -> None:
     """MinHash signatures and their bands (duplicates.py), to find the same story again."""
-    from webreader.duplicates import bands, signature, to_blob
-
     db.execute(
         "CREATE TABLE article_signatures (article_id INTEGER PRIMARY KEY "
         "REFERENCES articles(id) ON DELETE CASCADE, signature BLOB NOT NULL)"
@@ -178,6 +181,13 @@ def add_duplicate_signatures(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX idx_article_bands ON article_bands (band, bucket)")
     db.execute("CREATE INDEX idx_article_bands_article ON article_bands (article_id)")
+    _sign_articles(db)
+
+
+def _sign_articles(db: sqlite_utils.Database) -> None:
+    """Every stored article's signature and bands, made from its text."""
+    from webreader.duplicates import bands, signature, to_blob
+
     for row in db.query("SELECT id, text FROM articles WHERE kind = 'article'"):
         values = signature(row["text"])
         if values is not None:
@@ -291,14 +301,7 @@ def add_search_terms(db: sqlite_utils.Database) -> None:
         "WHERE true ON CONFLICT (term) DO UPDATE SET exact = 0;"
         for column in ("title", "text")
     )
-    stems = "webreader_stems({0}.title, {0}.lang), webreader_stems({0}.text, {0}.lang)"
-    insert = (
-        f"INSERT INTO articles_search(rowid, title, text) VALUES (new.id, {stems.format('new')});"
-    )
-    delete = (
-        "INSERT INTO articles_search(articles_search, rowid, title, text) "
-        f"VALUES ('delete', old.id, {stems.format('old')});"
-    )
+    insert, delete = _INDEX_ROW, _UNINDEX_ROW
     db.execute("DROP TRIGGER articles_search_ai")
     db.execute("DROP TRIGGER articles_search_au")
     db.execute(
@@ -315,18 +318,9 @@ def sign_again_with_rensa(db: sqlite_utils.Database) -> None:
     """Near-duplicate signatures made again with rensa (duplicates.py), which replaced
     datasketch: its values are other numbers, and datasketch brought numpy and scipy
     (216 MB of the environment) for them."""
-    from webreader.duplicates import bands, signature, to_blob
-
     db.execute("DELETE FROM article_bands")
     db.execute("DELETE FROM article_signatures")
-    for row in db.query("SELECT id, text FROM articles WHERE kind = 'article'"):
-        values = signature(row["text"])
-        if values is not None:
-            db.execute("INSERT INTO article_signatures VALUES (?, ?)", [row["id"], to_blob(values)])
-            db.conn.executemany(
-                "INSERT INTO article_bands VALUES (?, ?, ?)",
-                [(b, bucket, row["id"]) for b, bucket in enumerate(bands(values))],
-            )
+    _sign_articles(db)
 
 
 @contextlib.contextmanager
