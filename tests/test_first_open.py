@@ -160,15 +160,6 @@ def test_a_first_open_shows_the_article_as_marked_not_as_it_was_before_the_wait(
     db.close()
 
 
-def _unread_ids(path, count: int) -> list[int]:
-    db = open_db(path)
-    try:
-        sql = "SELECT id FROM articles WHERE read_at IS NULL ORDER BY id LIMIT ?"
-        return [row[0] for row in db.execute(sql, [count])]
-    finally:
-        db.close()
-
-
 def _big_rows(path, count: int) -> None:
     """Articles whose rows span several pages, as real ones do (HTML and text)."""
     db = open_db(path)
@@ -192,7 +183,7 @@ def test_with_background_checkpoints_no_request_checkpoints(tmp_path):
     checkpoint_in_background(path, every=3600)  # it will not run during the test
     client = create_app({"DATABASE": str(path), "TESTING": True, "LOGIN_REQUIRED": False})
     client = client.test_client()
-    for article_id in _unread_ids(path, 500):
+    for article_id in _unread(path, 500):
         assert client.get(f"/articles/{article_id}", headers=HTMX).status_code == 200
     db = open_db(path)
     try:
@@ -212,7 +203,7 @@ def test_webreader_serve_checkpoints_its_wal_in_the_background(tmp_path, serve):
     path = tmp_path / "serve.db"
     _big_rows(path, 50)
     server = serve(path)
-    opened = _unread_ids(path, 20)
+    opened = _unread(path, 20)
     for article_id in opened:
         request = urllib.request.Request(f"{server.url}/articles/{article_id}", headers=HTMX)
         urllib.request.urlopen(request).read()
