@@ -8,8 +8,7 @@ import math
 import re
 import unicodedata
 
-import py3langid
-import py3langid.langid
+import pycld2
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from slugify import slugify
@@ -32,6 +31,10 @@ MIN_LETTERS_FOR_LANGUAGE = 20
 # The language shows in the first paragraphs; reading a whole article only costs time.
 LANGUAGE_SAMPLE_CHARS = 1500
 _LETTERS = re.compile(r"[^\W\d_]")
+# CLD2 (pycld2) reads UTF-8 text and refuses control characters and lone surrogates.
+_NOT_FOR_CLD2 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# CLD2 keeps a few codes ISO 639-1 has since changed (Hebrew, Javanese).
+_CLD2_CODES = {"iw": "he", "jw": "jv"}
 
 
 def normalize_spelling(text: str) -> str:
@@ -49,26 +52,30 @@ def title_key(title: str) -> str:
     return normalize_spelling(title).casefold()
 
 
+def _classify(text: str) -> tuple[str | None, float]:
+    """CLD2's most likely language of the text and its score (higher is surer; mojibake
+    scores low). Characters CLD2 refuses (controls, lone surrogates) are left out first."""
+    sample = _NOT_FOR_CLD2.sub(" ", text[:LANGUAGE_SAMPLE_CHARS])
+    try:
+        _reliable, _bytes, details = pycld2.detect(sample, bestEffort=True)
+    except pycld2.error:
+        return None, 0.0
+    _name, code, _percent, score = details[0]
+    code = _CLD2_CODES.get(code, code).split("-")[0]
+    return (None, 0.0) if code == "un" else (code, score)
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is too little text."""
-    sample = text[:LANGUAGE_SAMPLE_CHARS]
-    if len(_LETTERS.findall(sample)) < MIN_LETTERS_FOR_LANGUAGE:
+    if len(_LETTERS.findall(text[:LANGUAGE_SAMPLE_CHARS])) < MIN_LETTERS_FOR_LANGUAGE:
         return None
-    code, _score = py3langid.classify(sample)
-    return code
-
-
-@functools.cache
-def _identifier():
-    return py3langid.langid.LanguageIdentifier.from_model_file(
-        py3langid.langid.MODEL_FILE, norm_probs=True
-    )
+    return _classify(text)[0]
 
 
 def language_confidence(text: str) -> float:
-    """How sure the language model is that this is some language's text (0 to 1): low for
-    mojibake such as 'Þarã ºi oraº', which is how a wrong encoding guess shows."""
-    return float(_identifier().classify(text[:LANGUAGE_SAMPLE_CHARS])[1])
+    """How surely the text reads as some language's: low for mojibake such as
+    'Þarã ºi oraº', which is how a wrong encoding guess shows. Only compared, never shown."""
+    return _classify(text)[1]
 
 
 def make_slug(title: str) -> str:
