@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from webreader import duplicates
 from webreader.db import open_db
 from webreader.importers.pipeline import import_file
@@ -89,3 +92,17 @@ def test_signatures_of_an_older_library_are_made_again_when_it_is_migrated(tmp_p
     copy = STORY.replace("autorul adaugă", "autorul pune", 1)
     again = import_file(db, dump(tmp_path, "b.txt", "Alt titlu", copy), load_rules())
     assert again.status == "updated" and again.article_id == first.article_id
+
+
+# Letters with marks, compatibility forms (ﬁ, ™, ①, ¨), and every kind of space.
+_TRICKY = st.text(
+    st.sampled_from("aăâîșşțţ AÅé\u0301\u0306 ßẞİﬁ™①¨ʼ·–-’\u00a0\u2028\u3000\n\tКйё1_")
+    | st.characters(),
+    max_size=60,
+)
+
+
+@given(_TRICKY)
+def test_words_are_those_of_the_whole_text_folded(text):
+    """Folding a piece at a time (cached) gives the words folding the whole text gives."""
+    assert duplicates._words(text) == WORD.findall(fold(text))

@@ -195,18 +195,61 @@ def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
     feed = ROOT / "tests" / "fixtures" / "feeds"
     sources = [*sorted(folder.iterdir()), SAMPLE, *sorted(feed.glob("*.xml"))[:1]]
     libraries = {}
-    for jobs in (1, 2):
+    for jobs in (0, 1, 2):  # 0: a file at a time, its stems worked out in the writer
         db = open_db(tmp_path / f"jobs-{jobs}.db")
-        results = [
-            (str(s), r.status, r.article_id, r.error)
-            for s, r in import_sources(db, sources, load_rules(), jobs=jobs)
-        ]
+        imported = (
+            import_sources(db, sources, load_rules(), jobs=jobs)
+            if jobs
+            else ((s, import_file(db, s, load_rules())) for s in sources)
+        )
+        results = [(str(s), r.status, r.article_id, r.error) for s, r in imported]
         rows = list(db.query("SELECT * FROM articles ORDER BY id"))
         for row in rows:
             del row["imported_at"], row["updated_at"]
-        libraries[jobs] = (results, rows)
+        # The search index itself, every word at every place (its triggers used the stems
+        # the workers worked out, stems.work_out), and the words completion knows.
+        db.execute(
+            "CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, articles_search, instance)"
+        )
+        index = db.execute("SELECT * FROM temp.words ORDER BY 1, 2, 3, 4").fetchall()
+        terms = db.execute("SELECT * FROM search_terms ORDER BY 1, 2").fetchall()
+        libraries[jobs] = (results, rows, index, terms)
         db.close()
-    assert libraries[1] == libraries[2]
+    assert len(libraries[0][2]) > 10_000
+    assert libraries[0] == libraries[1] == libraries[2]
     results = libraries[2][0]
     assert [r[1] for r in results].count("failed") == 1
     assert len(results) == len(sources) and Path(results[-1][0]).suffix == ".xml"
+
+
+def test_files_written_together_are_kept_up_to_the_one_that_fails(tmp_path, monkeypatch):
+    """Prepared files share a transaction (FILES_PER_TRANSACTION), each in its own
+    savepoint: when one cannot be stored, those before it stay and the error is raised."""
+    import sys
+
+    from conftest import ROOT
+    from webreader import articles
+    from webreader.importers.pipeline import import_sources
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    paths = generate.write_dumps(tmp_path / "dumps", 4)
+    save = articles.save_dump
+
+    def failing(db, article, *args):
+        if article["source_path"] == str(paths[2].resolve()):
+            save(db, article, *args)  # written, then undone with its savepoint
+            raise OSError("disk full")
+        return save(db, article, *args)
+
+    monkeypatch.setattr(articles, "save_dump", failing)
+    db = open_db(tmp_path / "library.db")
+    stored = []
+    with pytest.raises(OSError, match="disk full"):
+        for source, result in import_sources(db, paths, load_rules()):
+            stored.append((source, result.status))
+    assert stored == [(paths[0], "imported"), (paths[1], "imported")]
+    kept = [row[0] for row in db.execute("SELECT source_path FROM articles WHERE kind = 'article'")]
+    assert kept == [str(p.resolve()) for p in paths[:2]]
+    assert not db.conn.in_transaction

@@ -484,9 +484,8 @@ def _save(
         existing["content_hash"] == row["content_hash"] and existing["kind"] == row["kind"]
     ):
         return "unchanged", existing["id"]
-    # What opening the article needs from its body, found once here.
-    found = boilerplate.paragraphs(row["html"]) if row["kind"] == "article" else []
-    row = {**row, "paragraphs": boilerplate.to_json(found), "words": count_words(row["text"])}
+    if "paragraphs" not in row:  # derived before the transaction by the importer, else here
+        row = {**row, **derived_columns(row)}
     if existing is None:
         now = _now()
         table = db["articles"].insert({**row, "imported_at": now, "updated_at": now})
@@ -499,6 +498,13 @@ def _save(
     _store_signature(db, existing["id"], values)
     status = "imported" if existing["kind"] == "teaser" and row["kind"] == "article" else "updated"
     return status, existing["id"]
+
+
+def derived_columns(row: Article) -> dict[str, Any]:
+    """What opening an article needs from its body, found once when it is stored: its
+    paragraphs (offsets and fingerprints, for boilerplate) and its word count."""
+    found = boilerplate.paragraphs(row["html"]) if row["kind"] == "article" else []
+    return {"paragraphs": boilerplate.to_json(found), "words": count_words(row["text"])}
 
 
 def save_entry(db: Database, row: Article, values: Signature = None) -> tuple[str, int | None]:

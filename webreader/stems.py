@@ -11,6 +11,8 @@ import re
 import sqlite3
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import Stemmer
 
@@ -84,10 +86,38 @@ def stem(word: str, lang: str | None) -> str:
     return fold(stemmer.stemWord(lower) if stemmer else lower)
 
 
-@functools.lru_cache(maxsize=16)  # the triggers ask for a text's stems, then for its terms
+# What the index's triggers will ask for the texts of the rows about to be written, worked
+# out ahead (by an import's worker processes): (text, lang) -> (stems, terms). Filled for
+# one transaction and emptied after it (worked_out()); every key gives the value it would
+# have computed, so a thread that finds one there is never misled.
+_worked_out: dict[tuple[str, str | None], tuple[str, tuple[str, str]]] = {}
+
+
+def work_out(texts: Iterable[tuple[str | None, str | None]]) -> dict:
+    """Stems and terms of (text, lang) pairs, where they can be computed before the
+    transaction that stores them: in a worker process, on another core than the writer's."""
+    return {(text, lang): (_stems(text, lang), _index_terms(text, lang)) for text, lang in texts}
+
+
+@contextmanager
+def worked_out(ahead: dict) -> Iterator[None]:
+    """The index's triggers use these (from work_out()) while the block writes."""
+    _worked_out.update(ahead)
+    try:
+        yield
+    finally:
+        _worked_out.clear()
+
+
 def index_text(text: str | None, lang: str | None) -> str:
     """The words of a text as stems, space separated: what articles_search stores.
     (Its tokenizer drops the diacritics, on the way in and in queries alike.)"""
+    found = _worked_out.get((text, lang)) if text else None
+    return found[0] if found else _stems(text, lang)
+
+
+@functools.lru_cache(maxsize=16)  # the triggers ask for a text's stems, then for its terms
+def _stems(text: str | None, lang: str | None) -> str:
     if not text:
         return ""
     words = WORD.findall(text.casefold())
@@ -130,13 +160,14 @@ def index_terms(text: str | None, lang: str | None, exact: int) -> str:
     those fold() is sure to spell as the tokenizer does (exact=1), or the others (exact=0),
     as a JSON array. What the search_terms table learns from each article (db.py), so that
     a word being typed can be completed without reading the index's lists."""
-    return _index_terms(text, lang)[exact]
+    found = _worked_out.get((text, lang)) if text else None
+    return (found[1] if found else _index_terms(text, lang))[exact]
 
 
 @functools.lru_cache(maxsize=16)  # asked for twice a text: its exact words, the others
 def _index_terms(text: str | None, lang: str | None) -> tuple[str, str]:
     tokens: set[str] = set()
-    for word in set(index_text(text, lang).split()):  # stems: letters and digits, mostly
+    for word in set(_stems(text, lang).split()):  # stems: letters and digits, mostly
         if word.isalnum():
             tokens.add(word)
         else:

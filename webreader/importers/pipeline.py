@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from courlan import normalize_url
 from sqlite_utils import Database
 
-from webreader import articles, duplicates
+from webreader import articles, duplicates, stems
 from webreader.db import writing
 from webreader.importers.base import InvalidInput, decode_text
 from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
@@ -35,6 +35,8 @@ from webreader.text import make_slug, title_key
 IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Columns that make an article's content: a change in any of them is an update.
+# Columns the search index holds (db.py's triggers stem them).
+INDEXED = ("title", "text")
 CONTENT_COLUMNS = ("kind", "title", "summary", "source", "lang", "published", "author", "url")
 
 __all__ = [
@@ -94,7 +96,7 @@ def finish(article: dict[str, Any], source_path: str) -> dict[str, Any]:
     row["content_hash"] = hashlib.sha256(
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
-    return row
+    return {**row, **articles.derived_columns(row)}
 
 
 def _page_url(url: str | None) -> str | None:
@@ -163,6 +165,8 @@ class _Prepared:
     title: str
     warnings: list[str]
     signature: Any = None  # the article's MinHash (duplicates.py), made where it was prepared
+    # What the search index's triggers ask of its texts (stems.work_out), made there too.
+    stems: dict = field(default_factory=dict)
 
 
 def _import(
@@ -209,13 +213,16 @@ def _prepare(
     else:
         raise InvalidInput(f"not a web page, feed or text (the server sent {content_type})")
     article, signature = _signed(finish(parsed.article, source_path))
+    teasers = [finish(teaser, source_path) for teaser in parsed.teasers]
+    texts = [(row[column], row["lang"]) for row in [article, *teasers] for column in INDEXED]
     return _Prepared(
         origin,
         article,
-        [finish(teaser, source_path) for teaser in parsed.teasers],
+        teasers,
         parsed.article["title"],
         warnings + parsed.warnings,
         signature,
+        stems.work_out(texts),
     )
 
 
@@ -233,8 +240,8 @@ def _store(db: Database, prepared: _Prepared) -> ImportResult:
 
 
 def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | None:
-    """In a worker process: a file read and prepared, a failure, or None for a feed or an
-    export, which the writing process imports whole (one transaction, maybe fetches)."""
+    """A file read and prepared, a failure, or None for a feed or an export, which the
+    writing process imports whole (one transaction, maybe fetches)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -249,6 +256,75 @@ def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | No
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 40
+# Files a worker process prepares at a time: one task each would spend a good part of the
+# time passing tasks and results between processes.
+FILES_PER_TASK = 8
+# Prepared files written in one transaction, at most: a transaction costs about as much as
+# storing an article (the commit, and the search index's pending words written out as a
+# new segment), and while it lasts the server's writes (a read mark) wait for it.
+FILES_PER_TRANSACTION = 100
+
+_worker_rules: DumpRules | None = None
+
+
+def _start_worker(rules: DumpRules) -> None:
+    global _worker_rules
+    _worker_rules = rules
+
+
+def _prepare_files(paths: list[Path]) -> list[_Prepared | ImportResult | None]:
+    """In a worker process: _prepare_file for a few files, with the rules it started with."""
+    assert _worker_rules is not None
+    return [_prepare_file(path, _worker_rules) for path in paths]
+
+
+def _prepared_in_order(
+    sources: list[Path | str], rules: DumpRules, jobs: int
+) -> Iterator[tuple[Path | str, _Prepared | ImportResult | None, bool]]:
+    """Each source with what preparing it gave (None: a URL, a feed or an export, for the
+    writer to import whole), in order, and whether the next one is prepared already.
+
+    With jobs > 1 (and enough files), files are read, parsed, sanitized and signed in that
+    many worker processes, a bounded window ahead of the writer."""
+    files = [s for s in sources if isinstance(s, Path)]
+    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for number, source in enumerate(sources, start=1):
+            ready = _prepare_file(source, rules) if isinstance(source, Path) else None
+            yield source, ready, number % FILES_PER_TRANSACTION != 0
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(rules,)
+    ) as pool:
+        window = jobs * 4  # tasks prepared or in preparation ahead of the writer, at most
+        pending: deque = deque()  # (sources, their future or None for URLs)
+        queue = iter(sources)
+
+        def fill() -> None:
+            while len(pending) < window:
+                chunk: list[Path | str] = []
+                for source in queue:
+                    chunk.append(source)
+                    if isinstance(source, str) or len(chunk) == FILES_PER_TASK:
+                        break
+                if not chunk:
+                    return
+                paths = [s for s in chunk if isinstance(s, Path)]
+                if paths:
+                    pending.append((paths, pool.submit(_prepare_files, paths)))
+                if isinstance(chunk[-1], str):
+                    pending.append(([chunk[-1]], None))
+
+        fill()
+        while pending:
+            chunk, future = pending.popleft()
+            fill()
+            results = future.result() if future is not None else [None]
+            for number, (source, ready) in enumerate(zip(chunk, results, strict=True), 1):
+                more = number < len(chunk) or bool(
+                    pending and pending[0][1] is not None and pending[0][1].done()
+                )
+                yield source, ready, more
 
 
 def import_sources(
@@ -259,49 +335,50 @@ def import_sources(
     fetch_full: bool = False,
     jobs: int = 1,
 ) -> Iterator[tuple[Path | str, ImportResult]]:
-    """Imports files and URLs, in order, yielding each one's result as it is stored.
+    """Imports files and URLs, in order, yielding each one's result once it is stored.
 
-    With jobs > 1, files are read, parsed, sanitized and measured (language) in that many
-    worker processes, a bounded window ahead of this process, which writes them one by one
-    (SQLite has one writer): the same results in the same order, on more cores."""
-    sources = list(sources)
-    files = [s for s in sources if isinstance(s, Path)]
-    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
-        for source in sources:
-            if isinstance(source, Path):
-                yield source, import_file(db, source, rules, fetch_full=fetch_full)
-            else:
-                yield source, import_url(db, source, rules, fetch_full=fetch_full)
-        return
-    window = jobs * 8  # prepared files waiting for the writer, at most
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque = deque()
-        queue = iter(sources)
-
-        def fill() -> None:
-            while len(pending) < window:
-                source = next(queue, None)
-                if source is None:
-                    return
-                ready = (
-                    pool.submit(_prepare_file, source, rules) if isinstance(source, Path) else None
-                )
-                pending.append((source, ready))
-
-        fill()
-        while pending:
-            source, ready = pending.popleft()
-            fill()
-            if ready is None:
-                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+    Prepared files that are waiting for the writer are stored together, up to
+    FILES_PER_TRANSACTION in one transaction, each in a savepoint of its own: a file is
+    still stored whole or not at all. A URL, a feed or an export is imported on its own."""
+    waiting: list[tuple[Path | str, _Prepared]] = []
+    for source, ready, more in _prepared_in_order(list(sources), rules, jobs):
+        if isinstance(ready, _Prepared):
+            waiting.append((source, ready))
+            if more and len(waiting) < FILES_PER_TRANSACTION:
                 continue
-            prepared = ready.result()
-            if prepared is None:  # a feed or an export: imported whole, here
-                yield source, import_file(db, source, rules, fetch_full=fetch_full)
-            elif isinstance(prepared, ImportResult):
-                yield source, prepared
-            else:
-                yield source, _store(db, prepared)
+        yield from _store_together(db, waiting)
+        waiting = []
+        if isinstance(ready, ImportResult):
+            yield source, ready
+        elif ready is None and isinstance(source, Path):
+            yield source, import_file(db, source, rules, fetch_full=fetch_full)
+        elif ready is None:
+            yield source, import_url(db, source, rules, fetch_full=fetch_full)
+    yield from _store_together(db, waiting)
+
+
+def _store_together(
+    db: Database, waiting: list[tuple[Path | str, _Prepared]]
+) -> Iterator[tuple[Path | str, ImportResult]]:
+    """Prepared files in one transaction. Should one fail to store (a full disk, say), the
+    files before it are kept and the error raised: the import stops there, as it would
+    have with a transaction a file."""
+    if not waiting:
+        return
+    stored, failure = [], None
+    ahead = {key: value for _, prepared in waiting for key, value in prepared.stems.items()}
+    with writing(db), stems.worked_out(ahead):
+        for source, prepared in waiting:
+            try:
+                with writing(db):  # nested: a savepoint, so that this file goes in whole or not
+                    result = _store(db, prepared)
+            except Exception as exc:
+                failure = exc
+                break
+            stored.append((source, result))
+    yield from stored
+    if failure is not None:
+        raise failure
 
 
 def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> ImportResult:
