@@ -106,3 +106,32 @@ _TRICKY = st.text(
 def test_words_are_those_of_the_whole_text_folded(text):
     """Folding a piece at a time (cached) gives the words folding the whole text gives."""
     assert duplicates._words(text) == WORD.findall(fold(text))
+
+
+@given(
+    st.lists(st.integers(0, 2**32 - 1), min_size=duplicates.NUM_PERM, max_size=duplicates.NUM_PERM),
+    # Differences one to a band (the worst case: each breaks a band), and a few more.
+    st.sets(st.integers(0, duplicates.BANDS - 1), max_size=16),
+    st.integers(0, duplicates.ROWS - 1),
+    st.sets(st.integers(0, duplicates.NUM_PERM - 1), max_size=8),
+    st.sets(st.integers(0, duplicates.NUM_PERM - 1), max_size=20),
+)
+def test_a_stored_signature_is_found_exactly_when_it_is_similar_enough(
+    base, bands, row, more, other
+):
+    """Candidates sharing fewer than MIN_SHARED_BANDS bands are never fetched: that loses
+    no stored article whose signature agrees on SIMILAR of its values, however the
+    differences fall across the bands. (A bystander shares a band or two with the text.)"""
+    from conftest import article_row
+    from webreader import articles
+
+    changed = {band * duplicates.ROWS + row for band in bands} | more
+    stored = [v ^ 1 if i in changed else v for i, v in enumerate(base)]
+    bystander = [v if i in other else v ^ 2 for i, v in enumerate(base)]
+    db = open_db(":memory:")
+    for n, values in enumerate([stored, bystander], start=1):
+        db["articles"].insert(article_row(n))
+        articles._store_signature(db, n, values)
+    found = articles._find_near_duplicate(db, base)
+    expected = duplicates.similarity(base, stored) >= duplicates.SIMILAR
+    assert (found is not None and found["id"] == 1) == expected

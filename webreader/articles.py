@@ -407,9 +407,10 @@ def _find_near_duplicate(db: Database, values: Signature) -> Article | None:
     conditions = " OR ".join("(band = ? AND bucket = ?)" for _ in range(duplicates.BANDS))
     params = [x for pair in enumerate(duplicates.bands(values)) for x in pair]
     candidates = db.execute(
-        "SELECT DISTINCT s.article_id, s.signature FROM article_bands b "
-        f"JOIN article_signatures s ON s.article_id = b.article_id WHERE {conditions}",
-        params,
+        "SELECT s.article_id, s.signature FROM (SELECT article_id FROM article_bands "
+        f"WHERE {conditions} GROUP BY article_id HAVING count(*) >= ?) "
+        "JOIN article_signatures s USING (article_id)",
+        [*params, duplicates.MIN_SHARED_BANDS],
     ).fetchall()
     best = max(
         candidates,

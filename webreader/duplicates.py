@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import struct
 from collections.abc import Sequence
 
@@ -22,6 +23,10 @@ SEED = 1
 BANDS = 32  # of 4 values each: pairs above about 0.5 Jaccard similarity become candidates
 ROWS = NUM_PERM // BANDS
 SIMILAR = 0.9  # estimated Jaccard similarity of word 4-grams: near-identical
+# Signatures that agree on SIMILAR of their values differ in at most 12 of them, so at most
+# 12 bands differ: a candidate sharing fewer bands cannot be near-identical, and is not even
+# fetched. (Most candidates share a single band: a phrase that many articles repeat.)
+MIN_SHARED_BANDS = BANDS - (NUM_PERM - math.ceil(SIMILAR * NUM_PERM))
 SHINGLE_WORDS = 4
 MIN_WORDS = 40  # shorter texts (teasers, briefs) are too short to call duplicates
 # Values are 32-bit; stored little-endian, four bytes each.
