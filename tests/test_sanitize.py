@@ -118,3 +118,9 @@ def test_cleaning_twice_changes_nothing():
 
 def test_plain_text_keeps_paragraphs_apart():
     assert html_to_text("<h2>T</h2><p>a &amp; b</p><p>c\n  d</p>") == "T\n\na & b\n\nc d"
+
+
+def test_plain_text_keeps_table_cells_apart():
+    """Cells written without spaces between them are still separate words (for search)."""
+    markup = "<table><tr><th>Model</th><th>Price</th></tr><tr><td>P40</td><td>1.512</td></tr>"
+    assert html_to_text(markup + "</table>") == "Model Price\n\nP40 1.512"

@@ -531,13 +531,19 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
 
+    _CELLS = frozenset({"td", "th"})  # a row is one paragraph, its cells words apart
+
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag in self._BLOCKS:
             self.parts.append("\n\n")
+        elif tag in self._CELLS:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._BLOCKS:
             self.parts.append("\n\n")
+        elif tag in self._CELLS:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)

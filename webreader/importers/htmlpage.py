@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import trafilatura
+from lxml.html import HtmlElement, fromstring
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
@@ -21,8 +22,95 @@ from webreader.text import detect_language, title_key
 
 # No guessing a date from a copyright line: an unknown date is stored as unknown.
 _DATE_OPTIONS = {"extensive_search": False, "original_date": True}
-_FIRST_H1 = re.compile(r"^\s*(?:<html>\s*<body>\s*)?(<h1>(.*?)</h1>)", re.DOTALL)
+_H1 = re.compile(r"<h1>(.*?)</h1>", re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
+
+
+# A headline, as a link says it: at least this many words (or CJK characters, which are
+# written without spaces). Menus and tags are shorter.
+HEADLINE_WORDS = 4
+HEADLINE_CJK_CHARS = 10
+# The extracted text is a listing, not an article, when at least this share of its words are
+# in links, or belong to the page's cards (a headline link with its teaser, in a small box)...
+LISTING_SHARE = 0.5
+# ...and at least this many of its blocks do. (A page with fewer headline links is never a
+# listing: an article's "read also" and "most read" boxes are not enough.)
+LISTING_MIN_HEADLINES = 8
+# ...or when the page links this many headlines and the extractor found only a few words (a
+# teaser line or a banner), the way it does on a page with no article.
+LISTING_PAGE_HEADLINES = 10
+LISTING_FEW_WORDS = 60
+# A card: the smallest box around a headline link that holds more than the link, and at most
+# this many words (a teaser, a date). An article's body around a "read also" link is larger.
+CARD_WORDS = 80
+CARD_LEVELS = 3
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote")
+
+
+def _words(text: str) -> int:
+    """Words, counting each CJK character as one (those scripts put no spaces between)."""
+    cjk = len(_CJK.findall(text))
+    return cjk + len(_CJK.sub(" ", text).split())
+
+
+def _text(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _headline_links(tree: HtmlElement) -> list[HtmlElement]:
+    """The page's links that read like headlines: to another page (not #a-part-of-this-one),
+    long enough not to be a menu item or a tag. One per headline."""
+    found: dict[str, HtmlElement] = {}
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip().lower()
+        text = _text(link)
+        if not text or href.startswith(("#", "javascript:")):
+            continue
+        if len(_CJK.findall(text)) >= HEADLINE_CJK_CHARS or len(text.split()) >= HEADLINE_WORDS:
+            found.setdefault(title_key(text), link)
+    return list(found.values())
+
+
+def _card_texts(headlines: list[HtmlElement]) -> set[str]:
+    """The texts (as title keys) of the page's cards: each headline, and the blocks of the
+    smallest box around it that holds more than the headline (its teaser, its date)."""
+    found = set()
+    for link in headlines:
+        found.add(title_key(_text(link)))
+        box, link_words = link, _words(_text(link))
+        for _ in range(CARD_LEVELS):
+            box = box.getparent()
+            if box is None:
+                break
+            words = _words(_text(box))
+            if words > CARD_WORDS:
+                break
+            if words > link_words:
+                found.update(title_key(_text(el)) for el in box.iter(*_BLOCKS, "div", "span"))
+                break
+    return found
+
+
+def _is_listing(body: str, headlines: list[HtmlElement]) -> bool:
+    """Whether what the extractor kept is a list of headlines rather than an article: mostly
+    links, or mostly the page's cards (headlines, teasers), or a few stray words on a page
+    full of headlines. Decided by the evidence of each page, not by its site."""
+    if len(headlines) < LISTING_MIN_HEADLINES:
+        return False
+    doc = fromstring(body)
+    total = _words(doc.text_content())
+    if not total:
+        return True
+    linked = sum(_words(a.text_content()) for a in doc.iter("a"))
+    if linked / total >= LISTING_SHARE:
+        return True
+    cards = _card_texts(headlines)
+    blocks = [text for text in (_text(el) for el in doc.iter(*_BLOCKS)) if text]
+    listed = [_words(text) for text in blocks if title_key(text) in cards]
+    if len(listed) >= LISTING_MIN_HEADLINES and sum(listed) / total >= LISTING_SHARE:
+        return True
+    return len(headlines) >= LISTING_PAGE_HEADLINES and total < LISTING_FEW_WORDS
 
 
 def looks_like_html(data: bytes) -> bool:
@@ -58,14 +146,22 @@ def parse_html(data: bytes, *, url: str | None = None) -> ArticleDraft:
     )
     if not body:
         raise InvalidInput("no article found in the page")
+    headlines = _headline_links(tree)
+    if _is_listing(body, headlines):
+        raise InvalidInput(
+            f"this page lists {len(headlines)} headlines with little text of its own (a front "
+            "or section page, or a list of links), not an article: import the articles' own "
+            "pages, or the site's feed"
+        )
     title = (metadata.title or "").strip()
-    heading = _FIRST_H1.match(body)
+    heading = _H1.search(body)
     if heading:
-        # The page's own headline: it is the title, shown above the body already.
-        headline = _TAGS.sub("", heading.group(2)).strip()
+        # The page's own headline (after a breadcrumb or a date line, maybe): it is the
+        # title, shown above the body already.
+        headline = _TAGS.sub("", heading.group(1)).strip()
         title = title or headline
         if title_key(headline) == title_key(title):
-            body = body[: heading.start(1)] + body[heading.end(1) :]
+            body = body[: heading.start()] + body[heading.end() :]
     if not title:
         raise InvalidInput("no title: the page has neither a <title> nor a headline")
     text = _TAGS.sub(" ", body)
