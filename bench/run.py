@@ -29,7 +29,6 @@ import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402
+import importing  # noqa: E402
 from measures import (  # noqa: E402
     THREADS,
     WRK_CONNECTIONS,
@@ -93,56 +93,15 @@ def search_latency(db_path: Path, queries: list[str]) -> dict[str, float]:
     }
 
 
-def import_throughput(folder: Path, dumps: int) -> dict[str, float]:
-    """Articles/s importing dumps (parse, sanitize, store) against bleach.clean alone on the
-    same bodies, both in this process."""
-    import bleach
-
-    from webreader.db import open_db
-    from webreader.importers.base import decode_text
-    from webreader.importers.pipeline import import_sources
-    from webreader.importers.textdump import load_rules, parse_dump
-    from webreader.sanitize import ALLOWED_TAGS
-
+def import_throughput(folder: Path, dumps: int) -> dict:
+    """The import command on generated dumps, with one process and with its defaults, and
+    the milliseconds an article spends in each stage (bench/importing.py)."""
     paths = generate.write_dumps(folder / "dumps", dumps)
-    rules = load_rules()
-    bodies = [parse_dump(decode_text(p.read_bytes())[0], rules).article["html"] for p in paths]
-    started = time.perf_counter()
-    for body in bodies:
-        bleach.clean(body, tags=ALLOWED_TAGS, strip=True)
-    bleach_rate = len(bodies) / (time.perf_counter() - started)
-
-    rates = {}
-    for jobs in (1, os.cpu_count() or 1):
-        db = open_db(folder / f"import-{jobs}.db")
-        started = time.perf_counter()
-        for _path, result in import_sources(db, paths, rules, jobs=jobs):
-            assert result.status == "imported", result
-        rates[jobs] = len(paths) / (time.perf_counter() - started)
-        db.close()
-
-    # Peak memory of the real command, in a child process of its own.
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "webreader",
-            "import",
-            "--db",
-            str(folder / "import2.db"),
-            str(folder / "dumps"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, _, usage = os.wait4(child.pid, 0)
     return {
-        "import_rate": rates[1],
-        "import_rate_parallel": rates[max(rates)],
-        "jobs": max(rates),
-        "bleach_rate": bleach_rate,
-        "html_kb": statistics.mean(len(b) for b in bodies) / 1024,
-        "import_peak_mb": usage.ru_maxrss / 1024,
+        "stages": importing.stages(paths),
+        "one": importing.command(folder / "dumps", folder / "import-1.db", jobs=1),
+        "default": importing.command(folder / "dumps", folder / "import-n.db"),
+        "html_kb": statistics.mean(p.stat().st_size for p in paths) / 1024,
     }
 
 
@@ -366,16 +325,15 @@ def main(argv: list[str] | None = None) -> None:
         f"the best {SEARCH_RESULTS}), {len(search_set)} queries: p50 / p99 / max | "
         f"{search['p50']:.1f} / {search['p99']:.1f} / {search['max']:.1f} ms "
         f"(slowest: “{search['slowest']}”) |",
-        f"| import (parse, sanitize, store), {args.dumps:,} dumps of "
-        f"{imported['html_kb']:.1f} KB HTML | {imported['import_rate']:,.0f} articles/s |",
-        f"| import with {imported['jobs']} processes preparing files for the writer "
-        f"(`--jobs`, the command's default) | {imported['import_rate_parallel']:,.0f} articles/s |",
-        f"| bleach.clean alone, same bodies | {imported['bleach_rate']:,.0f} articles/s "
-        f"(import runs at {imported['import_rate'] / imported['bleach_rate']:.2f}× of it, "
-        f"{imported['import_rate_parallel'] / imported['bleach_rate']:.2f}× with "
-        f"{imported['jobs']} processes) |",
+        f"| import (`webreader import --jobs 1`), {args.dumps:,} dumps of "
+        f"{imported['html_kb']:.1f} KB | {imported['one']['rate']:,.0f} articles/s |",
+        f"| import with the command's defaults ({os.cpu_count()} processes preparing files "
+        f"for the writer) | {imported['default']['rate']:,.0f} articles/s |",
+        "| import stages, ms an article on one core (bench/importing.py) | "
+        + ", ".join(f"{name}: {ms:.2f}" for name, ms in imported["stages"].items())
+        + f"; all: {sum(imported['stages'].values()):.2f} |",
         f"| peak memory: import command / server after the load | "
-        f"{imported['import_peak_mb']:.0f} MB / {serve_peak:.0f} MB "
+        f"{imported['default']['peak_mb']:.0f} MB / {serve_peak:.0f} MB "
         f"(RSS at the end {serve_rss:.0f} MB) |",
         f"| bytes for a headline click (the fragment) | {b['fragment']:,} "
         f"({b['fragment_gz']:,} gzipped) |",

@@ -166,21 +166,19 @@ def index_terms(text: str | None, lang: str | None, exact: int) -> str:
 
 @functools.lru_cache(maxsize=16)  # asked for twice a text: its exact words, the others
 def _index_terms(text: str | None, lang: str | None) -> tuple[str, str]:
-    tokens: set[str] = set()
-    for word in set(_stems(text, lang).split()):  # stems: letters and digits, mostly
-        if word.isalnum():
-            tokens.add(word)
-        else:
-            tokens.update(_TOKEN.findall(word))
-    sure: dict[str, int] = {}
-    for token in tokens:
-        word, exact = index_term(token)
-        sure[word] = min(sure.get(word, 1), exact)
-    inexact = [word for word, exact in sure.items() if not exact]
-    return json.dumps(inexact), json.dumps([word for word, exact in sure.items() if exact])
+    words = set(_stems(text, lang).split())
+    tokens = {word for word in words if word.isalnum()}  # stems: letters and digits, mostly
+    for word in words - tokens:
+        tokens.update(_TOKEN.findall(word))
+    terms = [index_term(token) for token in tokens]
+    inexact = {word for word, exact in terms if not exact}
+    # A word is exact when every token folding to it is (ß and ss both fold to ss, say).
+    exact = {word for word, exact in terms if exact} - inexact
+    return json.dumps(sorted(inexact)), json.dumps(sorted(exact))
 
 
 @functools.lru_cache(maxsize=65536)  # words repeat from article to article
+@functools.lru_cache(maxsize=2**16)  # an article's words are mostly words seen before
 def index_term(token: str) -> tuple[str, int]:
     """A word of the index (a token, lower case), as search_terms keeps it: folded, and
     whether fold() is sure to spell it as the index does."""

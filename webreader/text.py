@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 import unicodedata
@@ -66,8 +67,9 @@ def _classify(text: str) -> tuple[str | None, float]:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is too little text."""
-    if len(_LETTERS.findall(text[:LANGUAGE_SAMPLE_CHARS])) < MIN_LETTERS_FOR_LANGUAGE:
-        return None
+    letters = _LETTERS.finditer(text, 0, LANGUAGE_SAMPLE_CHARS)
+    if next(itertools.islice(letters, MIN_LETTERS_FOR_LANGUAGE - 1, None), None) is None:
+        return None  # fewer than MIN_LETTERS_FOR_LANGUAGE letters
     return _classify(text)[0]
 
 
