@@ -26,6 +26,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_paragraphs_and_words",
         "add_search_terms",
         "sign_again_with_rensa",
+        "bands_in_their_index",
     ]
     assert migrations.pending(db) == []
 

@@ -323,6 +323,26 @@ def sign_again_with_rensa(db: sqlite_utils.Database) -> None:
     _sign_articles(db)
 
 
+@migrations()
+def bands_in_their_index(db: sqlite_utils.Database) -> None:
+    """article_bands as one index holding its rows (WITHOUT ROWID, keyed by band, bucket and
+    article): finding a new article's candidates reads the article ids from the index it
+    searches, where it looked each row up in the table (2 ms an article at 100,000
+    articles, on the path of every import), and a row is written to two B-trees, not three."""
+    db.execute(
+        "CREATE TABLE article_bands_keyed (band INTEGER NOT NULL, bucket TEXT NOT NULL, "
+        "article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE, "
+        "PRIMARY KEY (band, bucket, article_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO article_bands_keyed SELECT band, bucket, article_id "
+        "FROM article_bands"
+    )
+    db.execute("DROP TABLE article_bands")
+    db.execute("ALTER TABLE article_bands_keyed RENAME TO article_bands")
+    db.execute("CREATE INDEX idx_article_bands_article ON article_bands (article_id)")
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
