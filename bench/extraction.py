@@ -91,7 +91,11 @@ def score_page(html_path: Path) -> Result:
         got_kind = draft.article.get("kind", "article")
         text = html_to_text(clean_html(draft.article["html"]))
         title = draft.article.get("title") or ""
-        outcome = got_kind if got_kind != "article" else f"article of {len(tokens(text))} words"
+        outcome = (
+            got_kind
+            if got_kind != "article"
+            else f"article of {len(tokens(text))} words, {draft.how}"
+        )
     common = {"name": html_path.stem, "lang": answer["lang"], "kind": kind, "what": answer["what"]}
     if kind == "section":
         # Refusing the page or keeping it as teasers both spare the reader one huge "article".

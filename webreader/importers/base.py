@@ -22,6 +22,7 @@ class ArticleDraft:
     article: dict[str, Any]
     teasers: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    how: str | None = None  # for a web page: which extractor's text the body is (candidates.py)
 
 
 class InvalidInput(ValueError):

@@ -12,11 +12,11 @@ import datetime as dt
 import re
 from typing import Any
 
-import trafilatura
 from lxml.html import HtmlElement, fromstring
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
+from webreader.importers import candidates
 from webreader.importers.base import ArticleDraft, InvalidInput
 from webreader.text import detect_language, title_key
 
@@ -48,10 +48,13 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote")
 
 
+def cjk_words(text: str) -> list[str]:
+    """The words of a text, each CJK character one (those scripts put no spaces between)."""
+    return _CJK.findall(text) + _CJK.sub(" ", text).split()
+
+
 def _words(text: str) -> int:
-    """Words, counting each CJK character as one (those scripts put no spaces between)."""
-    cjk = len(_CJK.findall(text))
-    return cjk + len(_CJK.sub(" ", text).split())
+    return len(cjk_words(text))
 
 
 def _text(element: HtmlElement) -> str:
@@ -113,6 +116,18 @@ def _is_listing(body: str, headlines: list[HtmlElement]) -> bool:
     return len(headlines) >= LISTING_PAGE_HEADLINES and total < LISTING_FEW_WORDS
 
 
+def _stated_title(tree: HtmlElement, sitename: str | None) -> str | None:
+    """The article's title as the page states it for sharing (og:title, twitter:title),
+    unless that is only the site's name."""
+    for value in tree.xpath(
+        "//meta[@property='og:title' or @name='og:title' or @name='twitter:title']/@content"
+    ):
+        value = " ".join(value.split())
+        if value and (not sitename or title_key(value) != title_key(sitename)):
+            return value
+    return None
+
+
 def looks_like_html(data: bytes) -> bool:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head
@@ -132,17 +147,8 @@ def parse_html(data: bytes, *, url: str | None = None) -> ArticleDraft:
         raise InvalidInput("not an HTML page we can read")
     metadata = extract_metadata(tree, default_url=url, date_config=_DATE_OPTIONS)
     page_lang = (tree.get("lang") or "").split("-")[0].lower() or None
-    body = trafilatura.extract(
-        tree,
-        url=url,
-        output_format="html",
-        include_images=True,
-        include_formatting=True,
-        include_links=True,
-        include_tables=True,
-        include_comments=False,
-        favor_precision=True,
-        date_extraction_params=_DATE_OPTIONS,
+    body = candidates.trafilatura_body(
+        data, url, favor_precision=True, date_extraction_params=_DATE_OPTIONS
     )
     if not body:
         raise InvalidInput("no article found in the page")
@@ -153,12 +159,16 @@ def parse_html(data: bytes, *, url: str | None = None) -> ArticleDraft:
             "or section page, or a list of links), not an article: import the articles' own "
             "pages, or the site's feed"
         )
+    body, how = candidates.choose(data, url, body, page_lang, tree)
     title = (metadata.title or "").strip()
     heading = _H1.search(body)
     if heading:
         # The page's own headline (after a breadcrumb or a date line, maybe): it is the
-        # title, shown above the body already.
+        # title, shown above the body already. It wins over a metadata title the publisher
+        # did not state for this article (no og:title: <title>, or the site's logo heading).
         headline = _TAGS.sub("", heading.group(1)).strip()
+        if headline and not _stated_title(tree, metadata.sitename):
+            title = headline
         title = title or headline
         if title_key(headline) == title_key(title):
             body = body[: heading.start()] + body[heading.end() :]
@@ -177,4 +187,4 @@ def parse_html(data: bytes, *, url: str | None = None) -> ArticleDraft:
         "url": metadata.url or url,
         "image": metadata.image,
     }
-    return ArticleDraft(article)
+    return ArticleDraft(article, how=how)
