@@ -83,6 +83,16 @@ def test_a_killed_import_keeps_every_committed_article(tmp_path):
     assert len(after) < len(dumps)  # it was killed in the middle
     for article_id, row in committed.items():
         assert after.get(article_id) == row, article_id
+    # Files are written a hundred to a transaction: every file the importer said it had
+    # imported is stored (it says so once the transaction is committed).
+    said = (db.parent / "import.log").read_text(encoding="utf-8").splitlines()
+    reported = {line.split(": ")[1] for line in said if line.startswith("imported: ")}
+    conn = sqlite3.connect(db)
+    try:
+        stored = {row[0] for row in conn.execute("SELECT source_path FROM articles")}
+    finally:
+        conn.close()
+    assert reported and {str(Path(path).resolve()) for path in reported} <= stored
 
     # Importing again finishes the job: every dump once, the index whole.
     assert _import(db, tmp_path / "dumps").wait(timeout=600) == 0, _log(db)

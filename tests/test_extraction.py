@@ -1,5 +1,5 @@
 """Extraction quality on the evaluation set (tests/fixtures/extraction: saved news pages in
-sixteen languages with the text a reader expects), and the refusal of pages that are lists of
+seventeen languages with the text a reader expects), and the refusal of pages that are lists of
 headlines rather than articles. bench/extraction.py prints the per-page table."""
 
 from __future__ import annotations
