@@ -31,85 +31,81 @@ END = "<!-- end of import results -->"
 
 
 def stages(paths: list[Path]) -> dict[str, float]:
-    """Milliseconds an article spends in each stage of an import, one core, in order."""
-    from webreader import articles, duplicates, stems
+    """Milliseconds an article spends in each stage of an import, one core, in order. The
+    importer's own functions run as an import runs them; those called inside another stage
+    (language detection in the parser; bleach and the paragraphs in finish()) are timed
+    where they are called, and their time is taken out of the stage around them."""
+    from webreader import duplicates, stems
     from webreader.db import open_db
-    from webreader.importers import pipeline
+    from webreader.importers import pipeline, textdump
     from webreader.importers.base import decode_text
     from webreader.importers.textdump import load_rules, parse_dump
-    from webreader.sanitize import clean_html
-    from webreader.text import detect_language
 
+    inner = dict.fromkeys(["language", "sanitize", "paragraphs"], 0.0)
+
+    def timed(name, function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                inner[name] += time.perf_counter() - started
+
+        return run
+
+    patches = [
+        (textdump, "detect_language", "language"),
+        (pipeline, "clean_html", "sanitize"),
+        (pipeline.articles, "derived_columns", "paragraphs"),
+    ]
+    originals = [getattr(module, name) for module, name, _ in patches]
+    for module, name, label in patches:
+        setattr(module, name, timed(label, getattr(module, name)))
     rules = load_rules()
-    spent = dict.fromkeys(
-        [
-            "read and decode the file",
-            "parse the dump (language detection apart)",
-            "language detection (CLD2)",
-            "sanitize (bleach, with webreader's limits)",
-            "plain text, slug, address, content hash",
-            "paragraphs and word count (for boilerplate)",
-            "MinHash signature (rensa)",
-            "stems and search terms (PyStemmer)",
-            "write: a transaction of 100 files (insert, FTS5, duplicates, counts)",
-        ],
-        0.0,
-    )
-    names = list(spent)
+    read = parse = finish = sign = stem = 0.0
     prepared = []
-    for path in paths:
-        t0 = time.perf_counter()
-        text, _ = decode_text(path.read_bytes())
-        t1 = time.perf_counter()
-        draft = parse_dump(text, rules)
-        t2 = time.perf_counter()
-        row = draft.article
-        t3 = time.perf_counter()
-        clean_html(row["html"])
-        t4 = time.perf_counter()
-        finished = pipeline.finish(row, str(path.resolve()))
-        t5 = time.perf_counter()
-        articles.derived_columns(finished)
-        t6 = time.perf_counter()
-        signature = duplicates.signature(finished["text"])
-        t7 = time.perf_counter()
-        worked = stems.work_out([(finished[c], finished["lang"]) for c in pipeline.INDEXED])
-        t8 = time.perf_counter()
-        # detect_language runs inside parse_dump: timed again alone, and taken out of it.
-        detect_language(f"{row['title']}\n{finished['text']}")
-        t9 = time.perf_counter()
-        language = t9 - t8
-        teasers = [pipeline.finish(t, str(path)) for t in draft.teasers]
-        prepared.append(
-            (
-                path,
-                pipeline._Prepared(path, finished, teasers, row["title"], [], signature, worked),
-            )
-        )
-        for name, seconds in zip(
-            names,
-            [
-                t1 - t0,
-                t2 - t1 - language,
-                language,
-                t4 - t3,
-                # finish() sanitizes and derives the paragraphs too: only the rest here
-                (t5 - t4) - (t4 - t3) - (t6 - t5),
-                t6 - t5,
-                t7 - t6,
-                t8 - t7,
-            ],
-            strict=False,
-        ):
-            spent[name] += seconds
+    try:
+        for path in paths:
+            t0 = time.perf_counter()
+            text, _ = decode_text(path.read_bytes())
+            t1 = time.perf_counter()
+            draft = parse_dump(text, rules)
+            t2 = time.perf_counter()
+            row = pipeline.finish(draft.article, str(path.resolve()))
+            teasers = [pipeline.finish(t, str(path.resolve())) for t in draft.teasers]
+            t3 = time.perf_counter()
+            signature = duplicates.signature(row["text"])
+            t4 = time.perf_counter()
+            texts = [(r[c], r["lang"]) for r in [row, *teasers] for c in pipeline.INDEXED]
+            worked = stems.work_out(texts)
+            t5 = time.perf_counter()
+            read, parse, finish = read + t1 - t0, parse + t2 - t1, finish + t3 - t2
+            sign, stem = sign + t4 - t3, stem + t5 - t4
+            title = draft.article["title"]
+            ready = pipeline._Prepared(path, row, teasers, title, [], signature, worked)
+            prepared.append((path, ready))
+    finally:
+        for (module, name, _), original in zip(patches, originals, strict=True):
+            setattr(module, name, original)
     with tempfile.TemporaryDirectory() as work:
         db = open_db(Path(work) / "stages.db")
         started = time.perf_counter()
         batch = pipeline.FILES_PER_TRANSACTION
-        for start in range(0, len(prepared), batch):
-            list(pipeline._store_together(db, prepared[start : start + batch]))
-        spent[names[-1]] = time.perf_counter() - started
+        for first in range(0, len(prepared), batch):
+            list(pipeline._store_together(db, prepared[first : first + batch]))
+        write = time.perf_counter() - started
         db.close()
+    spent = {
+        "read and decode the file": read,
+        "parse the dump (language detection apart)": parse - inner["language"],
+        "language detection (CLD2)": inner["language"],
+        "sanitize (bleach, with webreader's limits)": inner["sanitize"],
+        "plain text, slug, address, content hash": finish - inner["sanitize"] - inner["paragraphs"],
+        "paragraphs and word count (for boilerplate)": inner["paragraphs"],
+        "MinHash signature (rensa)": sign,
+        "stems and search terms (PyStemmer)": stem,
+        "write: a transaction of 100 files (insert, FTS5, duplicates, counts)": write,
+    }
     return {name: seconds * 1000 / len(paths) for name, seconds in spent.items()}
 
 

@@ -51,8 +51,9 @@ def test_benchmarks_run_at_smoke_size_and_print_their_table(tmp_path):
         "click on a new headline to its article's heading focused, in Chromium",
         "search as a reader types, one request after another",
         "search query alone",
-        "import (parse",
-        "bleach.clean alone",
+        "import (`webreader import --jobs 1`)",
+        "import with the command's defaults",
+        "import stages, ms an article on one core",
         "peak memory",
         "headline click",
         "full page load",
@@ -97,3 +98,17 @@ def test_the_comparison_runs_against_a_checkout_at_smoke_size(tmp_path):
         line = next(line for line in lines if line.startswith(f"now | {name}"))
         assert re.search(r"\| [\d.]+ / [\d.]+ ms$", line), line
     assert any(re.match(r"now \| wrk, first opens \| [\d,]+/s, [\d.]+×", line) for line in lines)
+
+
+def test_the_import_bench_prints_its_figures_at_smoke_size(tmp_path):
+    report = tmp_path / "BENCH.md"
+    report.write_text("# Benchmarks\n\nBefore.\n", encoding="utf-8")
+    out = bench("importing.py", "--dumps", "60", "--stage-dumps", "20", "--write", str(report))
+    assert re.search(r"on 60 generated dumps of [\d.]+ KB: \*\*\d+ s, [\d,]+ articles/s", out)
+    assert re.search(r"peak RSS \d+ MB", out)
+    tenths = re.search(r"as the library grows: ([\d, ]+)\.", out).group(1).split(", ")
+    assert len(tenths) == 10
+    stages = re.findall(r"^\| (.+?) \| ([\d.]+) \|$", out, re.MULTILINE)
+    assert len(stages) >= 9 and any(name.startswith("write") for name, _ in stages)
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nBefore.\n") and "<!-- import results -->" in text
