@@ -253,3 +253,60 @@ def test_files_written_together_are_kept_up_to_the_one_that_fails(tmp_path, monk
     kept = [row[0] for row in db.execute("SELECT source_path FROM articles WHERE kind = 'article'")]
     assert kept == [str(p.resolve()) for p in paths[:2]]
     assert not db.conn.in_transaction
+
+
+def test_a_transaction_sqlite_rolls_back_reports_none_of_its_files(tmp_path):
+    """A full disk or an I/O error makes SQLite roll back the whole transaction, savepoints
+    and all: none of the files written together may then be reported as imported."""
+    import sys
+
+    from conftest import ROOT
+    from webreader.importers.pipeline import import_sources
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    paths = generate.write_dumps(tmp_path / "dumps", 4)
+    db = open_db(tmp_path / "library.db")
+    third = str(paths[2].resolve()).replace("'", "''")
+    db.execute(
+        "CREATE TEMP TRIGGER fail AFTER INSERT ON articles "
+        f"WHEN new.source_path = '{third}' BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END"
+    )
+    reported = []
+    with pytest.raises(Exception, match="disk I/O error"):
+        for source, result in import_sources(db, paths, load_rules()):
+            reported.append((source, result.status))
+    assert reported == []
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+    assert not db.conn.in_transaction
+
+
+def test_files_prepared_before_an_unexpected_error_are_stored(tmp_path, monkeypatch):
+    """Preparing a file fails in a way no file should (a bug): those prepared before it
+    are stored and reported, then the error stops the import."""
+    import sys
+
+    from conftest import ROOT
+    from webreader.importers import pipeline
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    paths = generate.write_dumps(tmp_path / "dumps", 4)
+    prepare = pipeline._prepare_file
+
+    def failing(path, rules):
+        if path == paths[2]:
+            raise RuntimeError("a bug")
+        return prepare(path, rules)
+
+    monkeypatch.setattr(pipeline, "_prepare_file", failing)
+    db = open_db(tmp_path / "library.db")
+    reported = []
+    with pytest.raises(RuntimeError, match="a bug"):
+        for source, result in pipeline.import_sources(db, paths, load_rules()):
+            reported.append((source, result.status))
+    assert reported == [(paths[0], "imported"), (paths[1], "imported")]
+    kept = [row[0] for row in db.execute("SELECT source_path FROM articles WHERE kind = 'article'")]
+    assert kept == [str(p.resolve()) for p in paths[:2]]

@@ -259,3 +259,13 @@ def test_teaser_whose_headline_and_summary_share_a_paragraph():
 def test_whitespace_only_text_is_refused_by_the_parser_too():
     with pytest.raises(InvalidDump, match="only whitespace"):
         parse_dump(" \n\u00a0\n\t", load_rules())
+
+
+@pytest.mark.parametrize("odd", ["\uffff", "\ufdd0", "\U0001fffe", "\x00", "\ud800"])
+def test_language_is_found_despite_characters_the_model_refuses(odd):
+    """CLD2 refuses noncharacters, controls and lone surrogates: they are left out of what
+    it reads, never the reason an article goes without a language (and its stems)."""
+    from webreader.text import detect_language
+
+    text = f"Țara noastră și orașul în care trăim sunt frumoase{odd}, spune primarul."
+    assert detect_language(text) == "ro"

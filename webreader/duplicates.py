@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from rensa import RMinHash
 
-from webreader.stems import WORD, fold
+from webreader.stems import CACHED_WORD_CHARS, WORD, fold
 
 NUM_PERM = 128
 SEED = 1
@@ -53,9 +53,14 @@ def _sign(text: str | None) -> list[int] | None:
     return minhash.digest()
 
 
-# Folding is done a piece (between spaces) at a time, through this cache: most words of an
-# article were seen before, and folding a whole text at once took half a millisecond.
-_fold_piece = functools.lru_cache(maxsize=2**16)(fold)
+# Folding is done a piece (between spaces) at a time, through a cache of the short pieces:
+# most words of an article were seen before, and folding a whole text at once took half a
+# millisecond. (Long pieces, a sentence of Chinese say, rarely repeat: they are not kept.)
+_fold_cached = functools.lru_cache(maxsize=2**16)(fold)
+
+
+def _fold_piece(piece: str) -> str:
+    return _fold_cached(piece) if len(piece) <= CACHED_WORD_CHARS else fold(piece)
 
 
 def _words(text: str) -> list[str]:

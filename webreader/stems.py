@@ -177,11 +177,22 @@ def _index_terms(text: str | None, lang: str | None) -> tuple[str, str]:
     return json.dumps(sorted(inexact)), json.dumps(sorted(exact))
 
 
-@functools.lru_cache(maxsize=65536)  # words repeat from article to article
-@functools.lru_cache(maxsize=2**16)  # an article's words are mostly words seen before
+# Words up to this long are kept in index_term's cache (65,536 of them): they repeat from
+# article to article. Longer runs (a Chinese or Japanese sentence, which has no spaces, or
+# an encoded blob) rarely repeat, and would make the cache's size a matter of the input.
+CACHED_WORD_CHARS = 32
+
+
 def index_term(token: str) -> tuple[str, int]:
     """A word of the index (a token, lower case), as search_terms keeps it: folded, and
     whether fold() is sure to spell it as the index does."""
+    if len(token) > CACHED_WORD_CHARS:
+        return _index_term.__wrapped__(token)
+    return _index_term(token)
+
+
+@functools.lru_cache(maxsize=65536)
+def _index_term(token: str) -> tuple[str, int]:
     if token.isascii():  # letters and digits, already lower case: the tokenizer's spelling
         return token, 1
     return fold(token), int(all(ch.isascii() or folds_alike(ch) for ch in token))

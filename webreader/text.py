@@ -32,7 +32,13 @@ MIN_LETTERS_FOR_LANGUAGE = 20
 LANGUAGE_SAMPLE_CHARS = 1500
 _LETTERS = re.compile(r"[^\W\d_]")
 # CLD2 (pycld2) reads UTF-8 text and refuses control characters and lone surrogates.
-_NOT_FOR_CLD2 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# So does it the noncharacters (U+FDD0 to U+FDEF, and the last two of every plane).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17)
+)
+_NOT_FOR_CLD2 = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff" + _NONCHARACTERS + "]"
+)
 # CLD2 keeps a few codes ISO 639-1 has since changed (Hebrew, Javanese).
 _CLD2_CODES = {"iw": "he", "jw": "jv"}
 

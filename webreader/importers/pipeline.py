@@ -263,6 +263,9 @@ FILES_PER_TASK = 8
 # storing an article (the commit, and the search index's pending words written out as a
 # new segment), and while it lasts the server's writes (a read mark) wait for it.
 FILES_PER_TRANSACTION = 100
+# ...and at most about this many characters of HTML and text: a hundred large pages would
+# hold the write lock for seconds.
+BYTES_PER_TRANSACTION = 4_000_000
 
 _worker_rules: DumpRules | None = None
 
@@ -341,19 +344,28 @@ def import_sources(
     FILES_PER_TRANSACTION in one transaction, each in a savepoint of its own: a file is
     still stored whole or not at all. A URL, a feed or an export is imported on its own."""
     waiting: list[tuple[Path | str, _Prepared]] = []
-    for source, ready, more in _prepared_in_order(list(sources), rules, jobs):
-        if isinstance(ready, _Prepared):
-            waiting.append((source, ready))
-            if more and len(waiting) < FILES_PER_TRANSACTION:
-                continue
+    size = 0
+    prepared = _prepared_in_order(list(sources), rules, jobs)
+    try:
+        for source, ready, more in prepared:
+            if isinstance(ready, _Prepared):
+                waiting.append((source, ready))
+                size += len(ready.article["html"]) + len(ready.article["text"])
+                if more and len(waiting) < FILES_PER_TRANSACTION and size < BYTES_PER_TRANSACTION:
+                    continue
+            batch, waiting, size = waiting, [], 0
+            yield from _store_together(db, batch)
+            if isinstance(ready, ImportResult):
+                yield source, ready
+            elif ready is None and isinstance(source, Path):
+                yield source, import_file(db, source, rules, fetch_full=fetch_full)
+            elif ready is None:
+                yield source, import_url(db, source, rules, fetch_full=fetch_full)
+    except Exception:
+        # Preparing a file failed in a way no file should (a bug, a worker that died): the
+        # files prepared before it still go in, then the import stops with the error.
         yield from _store_together(db, waiting)
-        waiting = []
-        if isinstance(ready, ImportResult):
-            yield source, ready
-        elif ready is None and isinstance(source, Path):
-            yield source, import_file(db, source, rules, fetch_full=fetch_full)
-        elif ready is None:
-            yield source, import_url(db, source, rules, fetch_full=fetch_full)
+        raise
     yield from _store_together(db, waiting)
 
 
@@ -376,6 +388,8 @@ def _store_together(
                 failure = exc
                 break
             stored.append((source, result))
+        if failure is not None and not db.conn.in_transaction:
+            stored = []  # SQLite rolled the whole transaction back (a full disk, an I/O error)
     yield from stored
     if failure is not None:
         raise failure
