@@ -27,6 +27,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_search_terms",
         "sign_again_with_rensa",
         "bands_in_their_index",
+        "add_subscriptions",
     ]
     assert migrations.pending(db) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import ipaddress
 import os
 import sqlite3
@@ -519,3 +520,143 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"backed up {articles} articles and teasers from {db_path} to {dest}")
+
+
+def _duration(_ctx, _param, value: str) -> int:
+    from webreader.subscriptions import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _when(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _report(checked) -> None:
+    name = checked.subscription.get("title") or checked.subscription["url"]
+    click.echo(f"{checked.status}: {name}: {checked.message}")
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--full-text",
+    is_flag=True,
+    help="Entries that carry only a summary are completed from their page.",
+)
+@click.option(
+    "--every",
+    default="1h",
+    show_default=True,
+    callback=_duration,
+    help="How often to check the feed: 30m, 2h, 1d (a minute at least).",
+)
+@click.argument("url")
+def subscribe(db_path: Path, full_text: bool, every: int, url: str) -> None:
+    """Subscribe to a feed (or to the feed a page names), and import what it holds now.
+
+    \b
+    Example:
+        webreader subscribe https://example.org/feed.xml --every 30m
+        webreader subscribe https://example.org/ --full-text
+    """
+    from webreader import subscriptions
+    from webreader.importers.base import InvalidInput
+
+    db = _open(db_path)
+    try:
+        checked = subscriptions.subscribe(db, url, load_rules(), every=every, full_text=full_text)
+    except InvalidInput as exc:
+        raise click.ClickException(f"cannot subscribe to {url}: {exc}") from exc
+    finally:
+        db.close()
+    click.echo(f"subscribed to {checked.subscription['url']}")
+    _report(checked)
+
+
+@cli.command("subscriptions")
+@existing_db_option
+def subscriptions_(db_path: Path) -> None:
+    """List the subscriptions: title, address, last check, last new article, status, next
+    check.
+
+    \b
+    Example:
+        webreader subscriptions --db articles.db
+    """
+    from webreader.db import list_subscriptions
+
+    db = _open(db_path)
+    try:
+        rows = list_subscriptions(db)
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No subscriptions. Add one with: webreader subscribe URL")
+        return
+    for row in rows:
+        status = "paused" if row["paused"] and row["status"] != "gone" else row["status"]
+        error = f" ({row['error']})" if row["error"] else ""
+        click.echo(
+            f"{row['id']}\t{row['title'] or '(untitled)'}\t{row['url']}\n"
+            f"\tlast check {_when(row['checked_at'])}, last new article "
+            f"{_when(row['new_article_at'])}, {status}{error}, next check "
+            f"{'none' if row['paused'] else _when(row['next_check_at'])}"
+        )
+
+
+@cli.command()
+@existing_db_option
+@click.argument("subscription")
+def unsubscribe(db_path: Path, subscription: str) -> None:
+    """Stop checking a feed, named by its address or its number in `webreader
+    subscriptions`. The articles it brought stay.
+
+    \b
+    Example:
+        webreader unsubscribe 3
+        webreader unsubscribe https://example.org/feed.xml
+    """
+    from webreader.db import delete_subscription, find_subscription
+
+    db = _open(db_path)
+    try:
+        found = find_subscription(db, subscription)
+        if found is None:
+            raise click.ClickException(f"no subscription {subscription}")
+        delete_subscription(db, found["id"])
+    finally:
+        db.close()
+    click.echo(f"unsubscribed from {found['url']}")
+
+
+@cli.command()
+@existing_db_option
+@click.option("--all", "everything", is_flag=True, help="Check every subscription now.")
+def refresh(db_path: Path, everything: bool) -> None:
+    """Check the subscriptions that are due and import what is new: one pass, for cron.
+    The exit status is 1 if a feed failed (the others are checked all the same).
+
+    \b
+    Example:
+        */15 * * * *  webreader refresh --db /srv/news/articles.db   (a crontab line)
+        webreader refresh --all
+    """
+    from webreader import subscriptions
+
+    db = _open(db_path)
+    try:
+        results = subscriptions.refresh(db, load_rules(), everything=everything)
+    finally:
+        db.close()
+    for checked in results:
+        _report(checked)
+    if not results:
+        click.echo("no subscription was due")
+    if any(c.status in ("failed", "gone", "waiting") for c in results):
+        sys.exit(1)

@@ -343,6 +343,66 @@ def bands_in_their_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_article_bands_article ON article_bands (article_id)")
 
 
+@migrations()
+def add_subscriptions(db: sqlite_utils.Database) -> None:
+    """Feeds refreshed on a schedule (subscriptions.py): where, how often, what the server
+    said last (its validators for a conditional GET, the body's hash), and how it went."""
+    db.execute(
+        """CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            full_text INTEGER NOT NULL DEFAULT 0,
+            every_seconds INTEGER NOT NULL,
+            paused INTEGER NOT NULL DEFAULT 0,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            status TEXT NOT NULL DEFAULT 'new',
+            error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            checked_at REAL,
+            new_article_at REAL,
+            next_check_at REAL NOT NULL,
+            created_at REAL NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE INDEX idx_subscriptions_due ON subscriptions (next_check_at) WHERE NOT paused"
+    )
+
+
+def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
+    with writing(db):
+        return db["subscriptions"].insert(row).last_pk
+
+
+def list_subscriptions(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query("SELECT * FROM subscriptions ORDER BY id"))
+
+
+def due_subscriptions(db: sqlite_utils.Database, now: float) -> list[dict]:
+    sql = (
+        "SELECT * FROM subscriptions WHERE NOT paused AND next_check_at <= ? ORDER BY next_check_at"
+    )
+    return list(db.query(sql, [now]))
+
+
+def find_subscription(db: sqlite_utils.Database, url_or_id: str) -> dict | None:
+    sql = "SELECT * FROM subscriptions WHERE url = ? OR CAST(id AS TEXT) = ?"
+    return next(db.query(sql, [url_or_id, url_or_id]), None)
+
+
+def update_subscription(db: sqlite_utils.Database, subscription_id: int, changes: dict) -> None:
+    with writing(db):
+        db["subscriptions"].update(subscription_id, changes)
+
+
+def delete_subscription(db: sqlite_utils.Database, subscription_id: int) -> None:
+    with writing(db):
+        db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
+
+
 @contextlib.contextmanager
 def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock first (BEGIN IMMEDIATE).

@@ -27,7 +27,7 @@ from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
 from webreader.importers.htmlpage import looks_like_html, parse_html
 from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
 from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
-from webreader.importers.web import fetch
+from webreader.importers.web import Fetched, fetch
 from webreader.sanitize import MarkupTooLarge, clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
@@ -395,7 +395,18 @@ def _store_together(
         raise failure
 
 
-def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> ImportResult:
+def import_feed(
+    db: Database, fetched: Fetched, rules: DumpRules, *, fetch_full: bool, public_only: bool
+) -> ImportResult:
+    """A feed fetched for a subscription (subscriptions.py), imported like any feed."""
+    return _import_feed(
+        db, fetched.url, fetched.url, fetched.data, fetched.url, rules, fetch_full, public_only
+    )
+
+
+def _import_feed(
+    db, origin, source_path, data, url, rules, fetch_full, public_only=False
+) -> ImportResult:
     """A feed's entries, in one transaction. With fetch_full, an entry that carries only a
     summary is replaced by its page, fetched and extracted (a failure keeps the summary)."""
     title, entries = parse_feed(data, url=url)
@@ -404,7 +415,7 @@ def _import_feed(db, origin, source_path, data, url, rules, fetch_full) -> Impor
     for entry in entries:
         if fetch_full and entry["kind"] == "teaser" and entry.get("url"):
             try:
-                page = fetch(entry["url"])
+                page = fetch(entry["url"], public_only=public_only)
                 entry = {**parse_html(page.data, url=page.url).article, "source": entry["source"]}
             except InvalidInput as exc:
                 warnings.append(f"{entry['url']}: {exc}; kept the summary")

@@ -3,6 +3,8 @@ and a bounded number of redirects. Every failure is an InvalidInput with a plain
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import ipaddress
 import re
 import socket
@@ -29,6 +31,48 @@ class Fetched:
     url: str  # after redirects
     content_type: str  # media type only, lower case
     data: bytes
+    status: int = 200  # or 304: not modified since the validators sent (data is empty)
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_permanently: bool = False  # every redirect on the way was 301 or 308
+
+
+class HTTPStatusError(InvalidInput):
+    """The server answered with an error status; retry_after is its Retry-After in seconds."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+# A Retry-After further away than this is taken as this (a week): a typo is not a ban.
+MAX_RETRY_AFTER = 7 * 24 * 3600
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds from now: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return min(max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 def _size(count: int) -> str:
@@ -150,9 +194,13 @@ def fetch(
     timeout: float | None = None,
     max_bytes: int | None = None,
     public_only: bool = False,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> Fetched:
-    """The body of a URL, or InvalidInput saying why not. public_only refuses addresses
-    of the server's own network, redirects included."""
+    """The body of a URL, or InvalidInput saying why not (HTTPStatusError for an error
+    status). public_only refuses addresses of the server's own network, redirects
+    included. With the validators of an earlier answer (etag, last_modified) the request is
+    conditional, and an unchanged resource comes back as status 304 with no data."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     parsed = check_url(url)
@@ -166,11 +214,21 @@ def fetch(
                 headers={"User-Agent": USER_AGENT},
                 event_hooks={"request": hooks},
             ) as client,
-            client.stream("GET", parsed) as response,
+            client.stream("GET", parsed, headers=_conditional(etag, last_modified)) as response,
         ):
+            permanent = all(r.status_code in (301, 308) for r in response.history)
+            validators = {
+                "etag": response.headers.get("ETag"),
+                "last_modified": response.headers.get("Last-Modified"),
+                "moved_permanently": bool(response.history) and permanent,
+            }
+            if response.status_code == 304:
+                return Fetched(str(response.url), "", b"", status=304, **validators)
             if response.status_code >= 400:
-                raise InvalidInput(
-                    f"the server answered {response.status_code} {response.reason_phrase}"
+                raise HTTPStatusError(
+                    f"the server answered {response.status_code} {response.reason_phrase}",
+                    response.status_code,
+                    retry_after_seconds(response.headers.get("Retry-After")),
                 )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -182,7 +240,7 @@ def fetch(
                     raise InvalidInput(f"larger than the {_size(max_bytes)} limit")
                 chunks.append(chunk)
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return Fetched(str(response.url), media_type, b"".join(chunks))
+            return Fetched(str(response.url), media_type, b"".join(chunks), **validators)
     except httpx.TooManyRedirects as exc:
         raise InvalidInput(f"more than {MAX_REDIRECTS} redirects") from exc
     except httpx.TimeoutException as exc:

@@ -1,0 +1,246 @@
+"""Subscriptions: feeds checked on a schedule, politely, against a local server whose feeds
+change between requests and answer 304, 301, 410, 429 and 500."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from webreader import subscriptions
+from webreader.db import find_subscription, list_subscriptions, open_db
+from webreader.importers.base import InvalidInput
+from webreader.importers.textdump import load_rules
+
+
+def rss(items: list[int]) -> bytes:
+    entries = "".join(
+        f"<item><title>Știrea numărul {n} despre podul de pe râu</title>"
+        f"<link>http://example.org/stiri/{n}</link><guid>s{n}</guid>"
+        f"<description><![CDATA[<p>{'Consiliul a votat reparația podului. ' * 40} {n}</p>]]>"
+        "</description></item>"
+        for n in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Știri locale</title><link>http://example.org/</link>{entries}</channel></rss>"
+    ).encode()
+
+
+class Feeds:
+    """What the server answers, changed by the tests, and what it was asked."""
+
+    def __init__(self) -> None:
+        self.items = [1, 2]
+        self.requests: list[tuple[str, dict]] = []
+        self.answer: dict[str, tuple[int, dict]] = {}  # path -> status, headers
+
+    def body(self) -> bytes:
+        return rss(self.items)
+
+
+class Handler(BaseHTTPRequestHandler):
+    feeds: Feeds
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        feeds = self.feeds
+        feeds.requests.append((self.path, dict(self.headers)))
+        if self.path in feeds.answer:
+            status, headers = feeds.answer[self.path]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/page":
+            body = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed">'
+            self._send(200, "text/html", body + b"</head><body>Home</body></html>")
+            return
+        if self.path in ("/feed", "/moved-here"):
+            body = feeds.body()
+            etag = f'"{hash(body)}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self._send(200, "application/rss+xml", body, ETag=etag)
+            return
+        self._send(404, "text/plain", b"no")
+
+    def _send(self, status: int, kind: str, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def feeds():
+    state = Feeds()
+    handler = type("H", (Handler,), {"feeds": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.base = f"http://127.0.0.1:{server.server_port}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    library = open_db(tmp_path / "library.db")
+    yield library
+    library.close()
+
+
+def titles(db) -> list[str]:
+    return [row[0] for row in db.execute("SELECT title FROM articles ORDER BY id")]
+
+
+def test_subscribing_imports_the_feed_and_a_page_leads_to_its_feed(db, feeds):
+    checked = subscriptions.subscribe(db, f"{feeds.base}/page", load_rules())
+    assert checked.subscription["url"] == f"{feeds.base}/feed"
+    assert checked.imported == 2 and len(titles(db)) == 2
+    (row,) = list_subscriptions(db)
+    assert row["title"] == "Știri locale" and row["status"] == "updated"
+    with pytest.raises(InvalidInput, match="already subscribed"):
+        subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+
+
+def test_a_refresh_imports_exactly_the_new_items_and_an_unchanged_feed_costs_a_304(
+    db, feeds, monkeypatch
+):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    from webreader.importers import pipeline
+
+    imports = []
+    original = pipeline.import_feed
+    monkeypatch.setattr(
+        pipeline, "import_feed", lambda *a, **k: imports.append(1) or original(*a, **k)
+    )
+
+    (unchanged,) = subscriptions.refresh(db, load_rules(), everything=True)
+    assert unchanged.status == "unchanged" and imports == []
+    assert feeds.requests[-1][1].get("If-None-Match")  # a conditional GET, answered 304
+
+    feeds.items = [1, 2, 3]
+    (updated,) = subscriptions.refresh(db, load_rules(), everything=True)
+    assert updated.status == "updated" and updated.imported == 1
+    assert len(titles(db)) == 3 and titles(db)[-1].startswith("Știrea numărul 3")
+
+
+def test_only_due_subscriptions_are_checked(db, feeds):
+    checked = subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules(), every=3600)
+    asked = len(feeds.requests)
+    assert subscriptions.refresh(db, load_rules()) == []  # checked just now: due in an hour
+    assert len(feeds.requests) == asked
+    later = checked.subscription["next_check_at"] + 1
+    assert len(subscriptions.refresh(db, load_rules(), now=later)) == 1
+
+
+def test_a_permanent_redirect_updates_the_address(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    feeds.answer["/feed"] = (301, {"Location": "/moved-here"})
+    subscriptions.refresh(db, load_rules(), everything=True)
+    assert list_subscriptions(db)[0]["url"] == f"{feeds.base}/moved-here"
+
+
+def test_gone_pauses_the_subscription_and_says_so(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    feeds.answer["/feed"] = (410, {})
+    (checked,) = subscriptions.refresh(db, load_rules(), everything=True)
+    assert checked.status == "gone"
+    row = list_subscriptions(db)[0]
+    assert row["paused"] == 1 and "gone" in row["error"]
+    assert subscriptions.refresh(db, load_rules(), everything=True) == []
+
+
+def test_too_many_requests_waits_for_retry_after(db, feeds):
+    checked = subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules(), every=60)
+    feeds.answer["/feed"] = (429, {"Retry-After": "7200"})
+    (waiting,) = subscriptions.refresh(db, load_rules(), everything=True)
+    assert waiting.status == "waiting" and "429" in waiting.message
+    row = list_subscriptions(db)[0]
+    assert row["next_check_at"] >= row["checked_at"] + 7200
+    assert row["failures"] == 1 and checked.subscription["id"] == row["id"]
+
+
+def test_errors_back_off_and_never_stop_the_other_feeds(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules(), every=60)
+    db["subscriptions"].insert(
+        {
+            "url": f"{feeds.base}/broken",
+            "every_seconds": 60,
+            "next_check_at": 0,
+            "created_at": 0,
+        }
+    )
+    db.conn.commit()
+    feeds.answer["/broken"] = (500, {})
+    feeds.items = [1, 2, 3]
+    results = {
+        c.subscription["url"]: c for c in subscriptions.refresh(db, load_rules(), everything=True)
+    }
+    assert results[f"{feeds.base}/feed"].status == "updated"
+    assert results[f"{feeds.base}/broken"].status == "failed"
+    waits = []
+    for _ in range(3):
+        [_] = [
+            c
+            for c in subscriptions.refresh(db, load_rules(), everything=True)
+            if c.subscription["url"].endswith("/broken")
+        ]
+        row = find_subscription(db, f"{feeds.base}/broken")
+        waits.append(row["next_check_at"] - row["checked_at"])
+    assert waits == [120, 240, 480]  # the interval doubled per failure in a row
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("2h", 7200), ("1d", 86400), ("90", 90)]
+)
+def test_durations(text, seconds):
+    assert subscriptions.parse_duration(text) == seconds
+
+
+def test_a_bad_duration_and_an_impolite_interval_are_refused(db, feeds):
+    with pytest.raises(ValueError, match="not a duration"):
+        subscriptions.parse_duration("soon")
+    with pytest.raises(InvalidInput, match="not polite"):
+        subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules(), every=5)
+
+
+def test_the_commands(tmp_path, feeds):
+    from click.testing import CliRunner
+
+    from webreader.cli import cli
+
+    runner = CliRunner()
+    library = str(tmp_path / "cli.db")
+    done = runner.invoke(
+        cli, ["subscribe", "--db", library, f"{feeds.base}/page", "--every", "30m"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "subscribed to" in done.output and "2 imported" in done.output
+    listed = runner.invoke(cli, ["subscriptions", "--db", library])
+    assert "Știri locale" in listed.output and "next check" in listed.output
+    feeds.items = [1, 2, 3]
+    refreshed = runner.invoke(cli, ["refresh", "--db", library, "--all"])
+    assert refreshed.exit_code == 0 and "1 imported" in refreshed.output
+    feeds.answer["/feed"] = (500, {})
+    failed = runner.invoke(cli, ["refresh", "--db", library, "--all"])
+    assert failed.exit_code == 1 and "500" in failed.output
+    gone = runner.invoke(cli, ["unsubscribe", "--db", library, "1"])
+    assert gone.exit_code == 0 and "unsubscribed" in gone.output
+    assert "No subscriptions" in runner.invoke(cli, ["subscriptions", "--db", library]).output
+    bad = runner.invoke(cli, ["subscribe", "--db", library, f"{feeds.base}/nothing"])
+    assert bad.exit_code == 1 and "cannot subscribe" in bad.output

@@ -1,0 +1,221 @@
+"""Subscriptions: feeds webreader checks on a schedule, politely, so the library stays fresh.
+
+Each check is a conditional GET (the feed's ETag and Last-Modified from the last answer),
+so an unchanged feed costs a 304 and no import work; a body identical to the last one is not
+imported again either. Errors back off per feed (the interval doubled per failure, up to a
+day; a 429 or 503 waits at least its Retry-After), a permanent redirect updates the stored
+address, and 410 Gone pauses the subscription and says so. One feed's failure never stops
+the others. The SQL is in db.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml.html import fromstring
+from sqlite_utils import Database
+
+from webreader import db as queries
+from webreader.importers.base import InvalidInput
+from webreader.importers.feed import FEED_TYPES, looks_like_feed
+from webreader.importers.textdump import DumpRules
+from webreader.importers.web import Fetched, HTTPStatusError, fetch
+
+DEFAULT_EVERY = 60 * 60  # an hour
+MIN_EVERY = 60  # no feed is asked more than once a minute
+MAX_BACKOFF = 24 * 60 * 60  # a failing feed is still tried once a day
+_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in '30s', '15m', '2h', '1d' or a plain number of seconds; ValueError else."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration (write 30s, 15m, 2h or 1d)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass
+class Checked:
+    """What one check of a subscription gave, for the command's report."""
+
+    subscription: dict
+    status: str  # updated, unchanged, failed, gone, waiting
+    message: str
+    imported: int = 0
+
+
+def subscribe(
+    db: Database,
+    url: str,
+    rules: DumpRules,
+    *,
+    every: int = DEFAULT_EVERY,
+    full_text: bool = False,
+    public_only: bool = False,
+) -> Checked:
+    """Subscribes to a feed, or to the feed a page names (<link rel="alternate">), and
+    imports what it holds now. InvalidInput says why not (no feed there, already
+    subscribed, an interval under a minute)."""
+    if every < MIN_EVERY:
+        raise InvalidInput(f"checking more often than every {MIN_EVERY} seconds is not polite")
+    fetched = fetch(url, public_only=public_only)
+    if not _is_feed(fetched):
+        feed_url = discover_feed(fetched)
+        if feed_url is None:
+            raise InvalidInput("no feed there: neither a feed nor a page that names its feed")
+        fetched = fetch(feed_url, public_only=public_only)
+        if not _is_feed(fetched):
+            raise InvalidInput(f"the page names {feed_url} as its feed, but that is no feed")
+    if queries.find_subscription(db, fetched.url) is not None:
+        raise InvalidInput(f"already subscribed to {fetched.url}")
+    now = time.time()
+    row = {
+        "url": fetched.url,
+        "full_text": int(full_text),
+        "every_seconds": every,
+        "next_check_at": now,
+        "created_at": now,
+    }
+    row["id"] = queries.insert_subscription(db, row)
+    return _take(db, row, fetched, rules, public_only, now)
+
+
+def discover_feed(page: Fetched) -> str | None:
+    """The feed a web page names in its head, as an absolute address."""
+    try:
+        tree = fromstring(page.data)
+    except (ValueError, SyntaxError):  # lxml's ParserError is a SyntaxError
+        return None
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "alternate" in rel and (link.get("type") or "").lower() in _FEED_LINK_TYPES:
+            href = (link.get("href") or "").strip()
+            if href:
+                return urljoin(page.url, href)
+    return None
+
+
+def refresh(
+    db: Database,
+    rules: DumpRules,
+    *,
+    everything: bool = False,
+    public_only: bool = False,
+    now: float | None = None,
+) -> list[Checked]:
+    """Checks the subscriptions that are due (all that are not paused, with everything)."""
+    now = time.time() if now is None else now
+    subscriptions = (
+        [s for s in queries.list_subscriptions(db) if not s["paused"]]
+        if everything
+        else queries.due_subscriptions(db, now)
+    )
+    return [check(db, s, rules, public_only=public_only, now=now) for s in subscriptions]
+
+
+def check(
+    db: Database, subscription: dict, rules: DumpRules, *, public_only: bool, now: float
+) -> Checked:
+    """One conditional GET of a subscription's feed, and the import of what changed."""
+    try:
+        fetched = fetch(
+            subscription["url"],
+            public_only=public_only,
+            etag=subscription["etag"],
+            last_modified=subscription["last_modified"],
+        )
+    except HTTPStatusError as exc:
+        if exc.status == 410:
+            return _record(
+                db, subscription, now, "gone", f"{exc}: the feed is gone; paused", paused=1
+            )
+        return _failed(db, subscription, now, str(exc), exc.retry_after)
+    except InvalidInput as exc:
+        return _failed(db, subscription, now, str(exc), None)
+    if fetched.status == 304:
+        moved = {"url": fetched.url} if fetched.moved_permanently else {}
+        return _record(db, subscription, now, "unchanged", "not modified (304)", **moved)
+    return _take(db, subscription, fetched, rules, public_only, now)
+
+
+def _take(
+    db: Database,
+    subscription: dict,
+    fetched: Fetched,
+    rules: DumpRules,
+    public_only: bool,
+    now: float,
+) -> Checked:
+    """Imports a feed's body, unless it is the same as last time."""
+    from webreader.importers import pipeline  # extractors: loaded when a feed changed
+
+    changes = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    if fetched.moved_permanently:
+        changes["url"] = fetched.url
+    body_hash = hashlib.sha256(fetched.data).hexdigest()
+    if body_hash == subscription.get("body_hash"):
+        return _record(db, subscription, now, "unchanged", "the same feed again", **changes)
+    if not _is_feed(fetched):
+        return _failed(db, subscription, now, "the address no longer answers with a feed", None)
+    try:
+        result = pipeline.import_feed(
+            db, fetched, rules, fetch_full=bool(subscription["full_text"]), public_only=public_only
+        )
+    except InvalidInput as exc:
+        if str(exc) != "the feed has no entries":
+            return _failed(db, subscription, now, str(exc), None)
+        result = None
+    counts = (result.counts if result else None) or {}
+    imported = counts.get("imported", 0)
+    title = result.title.split(":")[0] if result and result.title else subscription.get("title")
+    changes |= {"body_hash": body_hash, "title": title}
+    if imported:
+        changes["new_article_at"] = now
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no entries"
+    checked = _record(
+        db, subscription, now, "updated" if imported else "unchanged", summary, **changes
+    )
+    checked.imported = imported
+    return checked
+
+
+def _failed(
+    db: Database, subscription: dict, now: float, error: str, retry_after: float | None
+) -> Checked:
+    """Backs off: the interval doubled per failure in a row, up to a day, and never sooner
+    than the server's Retry-After."""
+    failures = subscription["failures"] + 1
+    wait = min(subscription["every_seconds"] * 2 ** (failures - 1), MAX_BACKOFF)
+    if retry_after is not None:
+        wait = max(wait, retry_after)
+    status = "waiting" if retry_after is not None else "failed"
+    return _record(
+        db, subscription, now, status, error, failures=failures, next_check_at=now + wait
+    )
+
+
+def _record(
+    db: Database, subscription: dict, now: float, status: str, message: str, **changes
+) -> Checked:
+    failed = status in ("failed", "waiting", "gone")
+    values = {
+        "status": status,
+        "error": message if failed else None,
+        "failures": changes.pop("failures", 0 if not failed else subscription["failures"]),
+        "checked_at": now,
+        "next_check_at": changes.pop("next_check_at", now + subscription["every_seconds"]),
+        **changes,
+    }
+    queries.update_subscription(db, subscription["id"], values)
+    return Checked({**subscription, **values}, status, message)
+
+
+def _is_feed(fetched: Fetched) -> bool:
+    return fetched.content_type in FEED_TYPES or looks_like_feed(fetched.data)
