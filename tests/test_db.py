@@ -28,6 +28,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "sign_again_with_rensa",
         "bands_in_their_index",
         "add_subscriptions",
+        "add_leases",
     ]
     assert migrations.pending(db) == []
 

@@ -244,3 +244,50 @@ def test_the_commands(tmp_path, feeds):
     assert "No subscriptions" in runner.invoke(cli, ["subscriptions", "--db", library]).output
     bad = runner.invoke(cli, ["subscribe", "--db", library, f"{feeds.base}/nothing"])
     assert bad.exit_code == 1 and "cannot subscribe" in bad.output
+
+
+def test_one_refresher_at_a_time(db, feeds):
+    """A second refresher (another server, a cron job) finds the lease taken and checks
+    nothing; once the first is done, or its lease has run out, the next may."""
+    import time
+
+    from webreader.db import release_lease, take_lease
+
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    assert take_lease(db, subscriptions.LEASE, "another process", 60, time.time())
+    asked = len(feeds.requests)
+    with pytest.raises(subscriptions.Busy):
+        subscriptions.refresh(db, load_rules(), everything=True)
+    assert len(feeds.requests) == asked
+    release_lease(db, subscriptions.LEASE, "another process")
+    assert len(subscriptions.refresh(db, load_rules(), everything=True)) == 1
+    assert take_lease(db, subscriptions.LEASE, "a crashed process", -1, time.time())
+    assert len(subscriptions.refresh(db, load_rules(), everything=True)) == 1  # expired
+
+
+def test_the_servers_refresher_imports_what_is_new(tmp_path, feeds):
+    import threading
+    import time
+
+    library = open_db(tmp_path / "served.db")
+    subscriptions.subscribe(library, f"{feeds.base}/feed", load_rules(), every=60)
+    library.execute("UPDATE subscriptions SET next_check_at = 0")
+    library.conn.commit()
+    feeds.items = [1, 2, 3]
+    stop = threading.Event()
+    thread = subscriptions.refresh_in_background(
+        str(tmp_path / "served.db"), 0.05, load_rules(), public_only=False, stop=stop
+    )
+    deadline = time.monotonic() + 10
+    while len(titles(library)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=5)
+    assert len(titles(library)) == 3
+    library.close()
+
+
+def test_a_public_servers_refresher_fetches_nothing_of_its_own_network(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    (checked,) = subscriptions.refresh(db, load_rules(), everything=True, public_only=True)
+    assert checked.status == "failed" and "own network" in checked.message

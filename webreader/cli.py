@@ -121,6 +121,20 @@ def _flag(name: str, envvar: str, help_text: str):
     ".example.org for it and its subdomains). IP addresses and localhost always work; "
     "any other name gets 400, which stops DNS-rebinding pages.",
 )
+@click.option(
+    "--refresh-every",
+    default="15m",
+    show_default=True,
+    envvar="WEBREADER_REFRESH_EVERY",
+    show_envvar=True,
+    callback=lambda ctx, param, value: _duration(ctx, param, value),
+    help="How often the server checks which subscriptions are due (30s, 15m, 2h).",
+)
+@_flag(
+    "--no-refresh",
+    "WEBREADER_NO_REFRESH",
+    "Leave the subscriptions to `webreader refresh` (cron); the server checks none.",
+)
 @_flag("--private", "WEBREADER_PRIVATE", "Reading needs the admin login too.")
 @_flag("--read-only", "WEBREADER_READ_ONLY", "Nothing can be changed, logged in or not.")
 @_flag(
@@ -137,6 +151,8 @@ def serve(
     url_prefix: str,
     trust_proxy: int,
     allowed_hosts: str,
+    refresh_every: int,
+    no_refresh: bool,
     private: bool,
     read_only: bool,
     login_required: bool,
@@ -191,6 +207,19 @@ def serve(
     )
     log_to_stderr()
     checkpoint_in_background(db_path)
+    if not no_refresh and not read_only:
+        import threading
+
+        from webreader.subscriptions import refresh_in_background
+
+        # A server others reach fetches nothing of its own network, as the Add form.
+        refresh_in_background(
+            str(db_path),
+            refresh_every,
+            load_rules(),
+            public_only=needs_login,
+            stop=threading.Event(),
+        )
     _fewer_malloc_arenas()
     _enough_file_descriptors(CONNECTION_LIMITS["connection_limit"])
     try:
@@ -652,6 +681,8 @@ def refresh(db_path: Path, everything: bool) -> None:
     db = _open(db_path)
     try:
         results = subscriptions.refresh(db, load_rules(), everything=everything)
+    except subscriptions.Busy as exc:
+        raise click.ClickException(f"{exc}; try again later") from exc
     finally:
         db.close()
     for checked in results:

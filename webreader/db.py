@@ -372,6 +372,37 @@ def add_subscriptions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_leases(db: sqlite_utils.Database) -> None:
+    """Work only one process may do at a time (refreshing subscriptions, whether several
+    servers or a cron job ask): who holds it, and until when."""
+    db.execute(
+        "CREATE TABLE leases "
+        "(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL)"
+    )
+
+
+def take_lease(
+    db: sqlite_utils.Database, name: str, holder: str, seconds: float, now: float
+) -> bool:
+    """Takes (or extends) the lease `name` for holder, unless another holds it unexpired."""
+    with writing(db):
+        row = db.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchone()
+        if row and row[0] != holder and row[1] > now:
+            return False
+        db.execute(
+            "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "holder = excluded.holder, expires_at = excluded.expires_at",
+            [name, holder, now + seconds],
+        )
+        return True
+
+
+def release_lease(db: sqlite_utils.Database, name: str, holder: str) -> None:
+    with writing(db):
+        db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
+
+
 def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
     with writing(db):
         return db["subscriptions"].insert(row).last_pk

@@ -11,7 +11,11 @@ the others. The SQL is in db.py.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -30,6 +34,9 @@ MIN_EVERY = 60  # no feed is asked more than once a minute
 MAX_BACKOFF = 24 * 60 * 60  # a failing feed is still tried once a day
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+LEASE = "refresh"
+LEASE_SECONDS = 10 * 60  # longer than a feed's check can take (a fetch times out at 15 s)
+logger = logging.getLogger("webreader.subscriptions")
 _FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
@@ -102,6 +109,10 @@ def discover_feed(page: Fetched) -> str | None:
     return None
 
 
+class Busy(Exception):
+    """Another process (a server, a cron job) is refreshing this library's subscriptions."""
+
+
 def refresh(
     db: Database,
     rules: DumpRules,
@@ -110,14 +121,53 @@ def refresh(
     public_only: bool = False,
     now: float | None = None,
 ) -> list[Checked]:
-    """Checks the subscriptions that are due (all that are not paused, with everything)."""
+    """Checks the subscriptions that are due (all that are not paused, with everything).
+    One refresher at a time per library, whoever asks: raises Busy while another holds the
+    lease. The lease is renewed before each feed, so a long pass keeps it."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     now = time.time() if now is None else now
-    subscriptions = (
-        [s for s in queries.list_subscriptions(db) if not s["paused"]]
-        if everything
-        else queries.due_subscriptions(db, now)
-    )
-    return [check(db, s, rules, public_only=public_only, now=now) for s in subscriptions]
+    if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+        raise Busy("another webreader is refreshing the subscriptions")
+    try:
+        subscriptions = (
+            [s for s in queries.list_subscriptions(db) if not s["paused"]]
+            if everything
+            else queries.due_subscriptions(db, now)
+        )
+        results = []
+        for subscription in subscriptions:
+            queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time())
+            results.append(check(db, subscription, rules, public_only=public_only, now=now))
+        return results
+    finally:
+        queries.release_lease(db, LEASE, holder)
+
+
+def refresh_in_background(
+    path: str, every: float, rules: DumpRules, *, public_only: bool, stop: threading.Event
+) -> threading.Thread:
+    """`webreader serve`'s refresher: a pass over the due subscriptions every `every`
+    seconds, from a thread and a connection of its own (readers never wait for it; its
+    writes take their turn like an import's). A pass that fails is logged, and the next
+    comes all the same."""
+    from webreader.db import open_db
+
+    def run() -> None:
+        db = open_db(path)
+        while not stop.is_set():
+            try:
+                for checked in refresh(db, rules, public_only=public_only):
+                    logger.info("refresh: %s: %s", checked.subscription["url"], checked.message)
+            except Busy:
+                pass  # another process is at it
+            except Exception:
+                logger.exception("refreshing the subscriptions failed")
+            stop.wait(every)
+        db.close()
+
+    thread = threading.Thread(target=run, name="webreader-refresh", daemon=True)
+    thread.start()
+    return thread
 
 
 def check(
