@@ -29,6 +29,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "bands_in_their_index",
         "add_subscriptions",
         "add_leases",
+        "add_subscription_folders",
     ]
     assert migrations.pending(db) == []
 

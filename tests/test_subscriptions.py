@@ -291,3 +291,67 @@ def test_a_public_servers_refresher_fetches_nothing_of_its_own_network(db, feeds
     subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
     (checked,) = subscriptions.refresh(db, load_rules(), everything=True, public_only=True)
     assert checked.status == "failed" and "own network" in checked.message
+
+
+OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0"><head><title>Mine</title></head><body>
+  <outline text="Știri" title="Știri">
+    <outline type="rss" text="Locale" title="Locale" xmlUrl="{base}/feed"/>
+    <outline type="rss" text="Vremea &amp; drumuri" xmlUrl="https://example.org/vreme.xml"/>
+  </outline>
+  <outline type="rss" text="Fără dosar" xmlUrl="https://example.net/feed"/>
+</body></opml>"""
+
+
+def test_opml_subscribes_to_every_feed_and_exports_them_back(tmp_path, feeds):
+    from click.testing import CliRunner
+
+    from webreader.cli import cli
+
+    runner = CliRunner()
+    library = str(tmp_path / "opml.db")
+    source = tmp_path / "subscriptions.opml"
+    source.write_text(OPML.format(base=feeds.base), encoding="utf-8")
+    done = runner.invoke(cli, ["import", "--db", library, str(source)])
+    assert done.exit_code == 0, done.output
+    assert "3 subscriptions added" in done.output
+    again = runner.invoke(cli, ["import", "--db", library, str(source)])
+    assert "0 subscriptions added, 3 already there" in again.output
+
+    db = open_db(library)
+    rows = [(r["url"], r["title"], r["folder"]) for r in list_subscriptions(db)]
+    assert rows == [
+        (f"{feeds.base}/feed", "Locale", "Știri"),
+        ("https://example.org/vreme.xml", "Vremea & drumuri", "Știri"),
+        ("https://example.net/feed", "Fără dosar", None),
+    ]
+    db.close()
+    exported = tmp_path / "out.opml"
+    runner.invoke(cli, ["export", "--db", library, "--format", "opml", "-o", str(exported)])
+    copy = str(tmp_path / "copy.db")
+    assert runner.invoke(cli, ["import", "--db", copy, str(exported)]).exit_code == 0
+    db = open_db(copy)
+    assert [(r["url"], r["title"], r["folder"]) for r in list_subscriptions(db)] == rows
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"<opml><body><outline text='x'/></body></opml>", "names no feed"),
+        (b"<opml><body><outline xmlUrl='file:///etc/passwd'/></body></opml>", "http"),
+        (b"<opml><body>", "OPML file we can read"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<opml><body><outline xmlUrl='http://e.org/&x;'/></body></opml>",
+            "",
+        ),
+    ],
+)
+def test_bad_opml_is_refused_clearly_and_subscribes_to_nothing(db, data, reason):
+    from webreader.importers.pipeline import import_upload
+
+    result = import_upload(db, "list.opml", data, load_rules())
+    if reason:
+        assert result.status == "failed" and reason in result.error
+    assert all("root:" not in (r["url"] or "") for r in list_subscriptions(db))

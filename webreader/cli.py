@@ -479,7 +479,8 @@ def import_(
     type=click.Choice(EXPORT_FORMATS),
     default="jsonl",
     show_default=True,
-    help="jsonl: one article per line, which `webreader import` takes back; markdown: to read.",
+    help="jsonl: one article per line, which `webreader import` takes back; markdown: to read; "
+    "opml: the subscriptions (`webreader import` subscribes to them again).",
 )
 @click.option(
     "--output",
@@ -496,12 +497,16 @@ def export(db_path: Path, fmt: str, output: Path) -> None:
         webreader export --format jsonl -o library.jsonl
         webreader import --db copy.db library.jsonl      # an equal library
         webreader export --format markdown -o library.md
+        webreader export --format opml -o subscriptions.opml   # the subscriptions
     """
     from webreader.articles import iter_articles
     from webreader.export import export_lines
 
     if not db_path.exists():
         raise click.ClickException(f"no library at {db_path}")
+    if fmt == "opml":
+        _export_opml(db_path, output)
+        return
     db = _open(db_path)
     try:
         written = 0
@@ -513,6 +518,21 @@ def export(db_path: Path, fmt: str, output: Path) -> None:
         db.close()
     if str(output) != "-":  # on standard output the export is all there is
         click.echo(f"exported {written} articles and teasers from {db_path} to {output}")
+
+
+def _export_opml(db_path: Path, output: Path) -> None:
+    from webreader.db import list_subscriptions
+    from webreader.importers.opml import to_opml
+
+    db = _open(db_path)
+    try:
+        rows = list_subscriptions(db)
+    finally:
+        db.close()
+    with click.open_file(str(output), "w", encoding="utf-8") as out:
+        out.write(to_opml(rows))
+    if str(output) != "-":
+        click.echo(f"exported {len(rows)} subscriptions from {db_path} to {output}")
 
 
 @cli.command()

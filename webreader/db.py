@@ -403,6 +403,12 @@ def release_lease(db: sqlite_utils.Database, name: str, holder: str) -> None:
         db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
 
 
+@migrations()
+def add_subscription_folders(db: sqlite_utils.Database) -> None:
+    """A subscription's folder: the outline it sat in, in the OPML it came from."""
+    db.execute("ALTER TABLE subscriptions ADD COLUMN folder TEXT")
+
+
 def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
     with writing(db):
         return db["subscriptions"].insert(row).last_pk

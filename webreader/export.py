@@ -10,7 +10,7 @@ from markdownify import markdownify
 from webreader.importers.jsonl import to_jsonl_line
 from webreader.text import long_date
 
-FORMATS = ("jsonl", "markdown")
+FORMATS = ("jsonl", "markdown", "opml")  # opml: the subscriptions, not the articles
 
 
 def export_lines(rows: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:

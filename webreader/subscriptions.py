@@ -27,7 +27,7 @@ from webreader import db as queries
 from webreader.importers.base import InvalidInput
 from webreader.importers.feed import FEED_TYPES, looks_like_feed
 from webreader.importers.textdump import DumpRules
-from webreader.importers.web import Fetched, HTTPStatusError, fetch
+from webreader.importers.web import Fetched, HTTPStatusError, check_url, fetch
 
 DEFAULT_EVERY = 60 * 60  # an hour
 MIN_EVERY = 60  # no feed is asked more than once a minute
@@ -92,6 +92,25 @@ def subscribe(
     }
     row["id"] = queries.insert_subscription(db, row)
     return _take(db, row, fetched, rules, public_only, now)
+
+
+def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> dict[str, int]:
+    """Subscriptions to feeds read from OPML (url, title, folder), due at once; a feed
+    already subscribed to keeps its settings."""
+    now = time.time()
+    added = known = 0
+    for feed in feeds:
+        try:
+            check_url(feed["url"])
+        except InvalidInput as exc:
+            raise InvalidInput(f"{feed['url'][:200]}: {exc}") from None
+        if queries.find_subscription(db, feed["url"]) is not None:
+            known += 1
+            continue
+        row = {**feed, "every_seconds": every, "next_check_at": now, "created_at": now}
+        queries.insert_subscription(db, row)
+        added += 1
+    return {"added": added, "known": known}
 
 
 def discover_feed(page: Fetched) -> str | None:

@@ -26,13 +26,14 @@ from webreader.importers.base import InvalidInput, decode_text
 from webreader.importers.feed import FEED_TYPES, looks_like_feed, parse_feed
 from webreader.importers.htmlpage import looks_like_html, parse_html
 from webreader.importers.jsonl import looks_like_jsonl, parse_jsonl
+from webreader.importers.opml import looks_like_opml, parse_opml
 from webreader.importers.textdump import DumpRules, InvalidDump, parse_dump
 from webreader.importers.web import Fetched, fetch
 from webreader.sanitize import MarkupTooLarge, clean_html, html_to_text, web_url
 from webreader.text import make_slug, title_key
 
 # Files a folder import picks up; a file named on the command line is read whatever its name.
-IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom"})
+IMPORT_SUFFIXES = frozenset({".txt", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom", ".opml"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Columns that make an article's content: a change in any of them is an update.
 # Columns the search index holds (db.py's triggers stem them).
@@ -186,6 +187,8 @@ def _import(
             return _import_feed(db, origin, source_path, data, url, rules, fetch_full)
         if content_type is None and looks_like_jsonl(data):
             return _import_jsonl(db, origin, data)
+        if looks_like_opml(data):
+            return _import_opml(db, origin, data)
         prepared = _prepare(data, origin, source_path, rules, url=url, content_type=content_type)
     except InvalidInput as exc:
         return ImportResult(origin, "failed", error=str(exc))
@@ -246,7 +249,7 @@ def _prepare_file(path: Path, rules: DumpRules) -> _Prepared | ImportResult | No
         data = path.read_bytes()
     except OSError as exc:
         return ImportResult(path, "failed", error=exc.strerror or str(exc))
-    if looks_like_feed(data) or looks_like_jsonl(data):
+    if looks_like_feed(data) or looks_like_jsonl(data) or looks_like_opml(data):
         return None
     try:
         return _prepare(data, path, str(path.resolve()), rules)
@@ -455,6 +458,18 @@ def _import_jsonl(db: Database, path: Path, data: bytes) -> ImportResult:
         for row, values in rows:
             counts[_save_entry(db, row, values)] += 1
     return _many(path, f"{len(rows)} articles", counts, [])
+
+
+def _import_opml(db: Database, origin: Path | str, data: bytes) -> ImportResult:
+    """An OPML file: a subscription to each of its feeds (those not subscribed to yet), due
+    at once; the refresher (or `webreader refresh`) fetches them."""
+    from webreader import subscriptions
+
+    added = subscriptions.add_many(db, parse_opml(data))
+    counts = {"subscribed": added["added"], "already subscribed": added["known"]}
+    status = "imported" if added["added"] else "unchanged"
+    summary = f"{added['added']} subscriptions added, {added['known']} already there"
+    return ImportResult(origin, status, title=f"OPML: {summary}", counts=counts)
 
 
 def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
