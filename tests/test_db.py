@@ -30,6 +30,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_subscriptions",
         "add_leases",
         "add_subscription_folders",
+        "index_teaser_summaries",
     ]
     assert migrations.pending(db) == []
 

@@ -374,3 +374,58 @@ def test_exact_totals_are_shown_whole_and_only_a_date_range_is_capped(big_client
     assert page.select_one("#listing-count").get_text() == "100+ headlines"
     page = soup(big_client.get("/?from=2024-05-01"))
     assert page.select_one("#listing-count").get_text() == "18 headlines"
+
+
+def _found(db, words: str) -> list[dict]:
+    """The rows a search for these whole words finds (the index's own query language)."""
+    query = " ".join(parse_query(word).fts for word in words.split())
+    return articles.search_articles(db, query)[0]
+
+
+def test_a_teaser_is_found_by_its_summary_and_the_index_follows_it_into_an_article(tmp_path):
+    """A word only a teaser's summary holds finds the teaser; once the teaser's page is
+    imported (the teaser becomes an article), the index holds the article's text instead."""
+    from conftest import SAMPLE
+
+    db = open_db(tmp_path / "t.db")
+    import_file(db, SAMPLE, load_rules())
+    found = _found(db, "interimat")
+    assert [a["kind"] for a in found] == ["teaser"]
+    teaser = found[0]
+    page = tmp_path / "bolojan.txt"
+    page.write_text(
+        f"{teaser['title']}\n📅 2024-11-27\n\nInterviul complet cu liderul liberal, "
+        "despre coaliție și buget, la Știrile ProTV.\n",
+        encoding="utf-8",
+    )
+    assert import_file(db, page, load_rules()).status == "imported"
+    assert _found(db, "interimat") == []  # the summary's word left with the teaser
+    (article,) = _found(db, "coaliție")
+    assert article["id"] == teaser["id"] and article["kind"] == "article"
+    db.execute("INSERT INTO articles_search (articles_search) VALUES ('integrity-check')")
+
+
+def test_a_library_from_before_finds_its_teasers_after_the_upgrade(tmp_path):
+    """index_teaser_summaries on a library whose teasers were indexed by their (empty)
+    text: they are indexed again by their summaries, and the index stays whole."""
+    from conftest import SAMPLE
+    from webreader.db import _STEMS, _STEMS_NOW
+
+    db = open_db(tmp_path / "old.db")
+    import_file(db, SAMPLE, load_rules())
+    teasers = "FROM articles WHERE kind = 'teaser'"
+    db.execute(
+        "INSERT INTO articles_search(articles_search, rowid, title, text) "
+        f"SELECT 'delete', id, {_STEMS_NOW.format('articles')} {teasers}"
+    )
+    db.execute(
+        f"INSERT INTO articles_search(rowid, title, text) SELECT id, {_STEMS.format('articles')} "
+        + teasers
+    )
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'index_teaser_summaries'")
+    db.conn.commit()
+    assert _found(db, "interimat") == []  # as it was
+    db.close()
+    db = open_db(tmp_path / "old.db")
+    assert [a["kind"] for a in _found(db, "interimat")] == ["teaser"]
+    db.execute("INSERT INTO articles_search (articles_search) VALUES ('integrity-check')")

@@ -409,6 +409,64 @@ def add_subscription_folders(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE subscriptions ADD COLUMN folder TEXT")
 
 
+# What the search index holds of a row since index_teaser_summaries: its title, and its text,
+# or a teaser's summary (a teaser has no text of its own).
+_TEXT = "CASE WHEN {0}.kind = 'teaser' THEN coalesce({0}.summary, '') ELSE {0}.text END"
+_STEMS_NOW = f"webreader_stems({{0}}.title, {{0}}.lang), webreader_stems({_TEXT}, {{0}}.lang)"
+
+
+@migrations()
+def index_teaser_summaries(db: sqlite_utils.Database) -> None:
+    """A teaser is found by what it shows: its summary is indexed as its text, so a word
+    only a teaser's summary holds finds it; when the teaser becomes an article (its page
+    imported), the index follows."""
+    old_stems = _STEMS.format("articles")
+    db.execute(
+        "INSERT INTO articles_search(articles_search, rowid, title, text) "
+        f"SELECT 'delete', id, {old_stems} FROM articles WHERE kind = 'teaser'"
+    )
+    db.execute(
+        "INSERT INTO articles_search(rowid, title, text) "
+        f"SELECT id, {_STEMS_NOW.format('articles')} FROM articles WHERE kind = 'teaser'"
+    )
+    summary = "coalesce(articles.summary, '')"
+    db.execute(
+        "INSERT OR IGNORE INTO search_terms (term, exact) SELECT value, 1 FROM articles, "
+        f"json_each(webreader_terms({summary}, articles.lang, 1)) WHERE kind = 'teaser'"
+    )
+    db.execute(
+        "INSERT INTO search_terms (term, exact) SELECT value, 0 FROM articles, "
+        f"json_each(webreader_terms({summary}, articles.lang, 0)) WHERE kind = 'teaser' "
+        "ON CONFLICT (term) DO UPDATE SET exact = 0"
+    )
+    insert = (
+        "INSERT INTO articles_search(rowid, title, text) "
+        f"VALUES (new.id, {_STEMS_NOW.format('new')});"
+    )
+    delete = (
+        "INSERT INTO articles_search(articles_search, rowid, title, text) "
+        f"VALUES ('delete', old.id, {_STEMS_NOW.format('old')});"
+    )
+    learn = " ".join(
+        "INSERT OR IGNORE INTO search_terms (term, exact) "
+        f"SELECT value, 1 FROM json_each(webreader_terms({column}, new.lang, 1)); "
+        "INSERT INTO search_terms (term, exact) "
+        f"SELECT value, 0 FROM json_each(webreader_terms({column}, new.lang, 0)) "
+        "WHERE true ON CONFLICT (term) DO UPDATE SET exact = 0;"
+        for column in ("new.title", _TEXT.format("new"))
+    )
+    for name in ("ai", "ad", "au"):
+        db.execute(f"DROP TRIGGER articles_search_{name}")
+    db.execute(
+        f"CREATE TRIGGER articles_search_ai AFTER INSERT ON articles BEGIN {insert} {learn} END"
+    )
+    db.execute(f"CREATE TRIGGER articles_search_ad AFTER DELETE ON articles BEGIN {delete} END")
+    db.execute(
+        "CREATE TRIGGER articles_search_au AFTER UPDATE OF title, text, lang, kind, summary "
+        f"ON articles BEGIN {delete} {insert} {learn} END"
+    )
+
+
 def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
     with writing(db):
         return db["subscriptions"].insert(row).last_pk
