@@ -130,6 +130,15 @@ def _flag(name: str, envvar: str, help_text: str):
     callback=lambda ctx, param, value: _duration(ctx, param, value),
     help="How often the server checks which subscriptions are due (30s, 15m, 2h).",
 )
+@click.option(
+    "--watch",
+    "watched",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="WEBREADER_WATCH",
+    show_envvar=True,
+    help="A folder whose new files are imported within seconds (repeatable).",
+)
 @_flag(
     "--no-refresh",
     "WEBREADER_NO_REFRESH",
@@ -152,6 +161,7 @@ def serve(
     trust_proxy: int,
     allowed_hosts: str,
     refresh_every: int,
+    watched: tuple[Path, ...],
     no_refresh: bool,
     private: bool,
     read_only: bool,
@@ -207,6 +217,13 @@ def serve(
     )
     log_to_stderr()
     checkpoint_in_background(db_path)
+    if watched and not read_only:
+        import threading
+
+        from webreader.watching import watch
+
+        watch(str(db_path), list(watched), load_rules(), stop=threading.Event())
+        click.echo("watching " + ", ".join(str(folder) for folder in watched), err=True)
     if not no_refresh and not read_only:
         import threading
 

@@ -1,0 +1,77 @@
+"""Watched folders: a file written slowly is imported once, whole; a bad file is set aside
+and does not stop the next."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from webreader import watching
+from webreader.db import open_db
+from webreader.importers.textdump import load_rules
+
+
+@pytest.fixture
+def watched(tmp_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "already.txt").write_text(
+        "Articolul de dinainte\n📅 2024-11-01\n\nEra aici înainte ca serverul să pornească.\n",
+        encoding="utf-8",
+    )
+    stop = threading.Event()
+    thread = watching.watch(str(tmp_path / "w.db"), [folder], load_rules(), stop=stop)
+    yield folder, tmp_path / "w.db"
+    stop.set()
+    thread.join(timeout=10)
+
+
+def rows(db_path) -> list[tuple[str, str]]:
+    db = open_db(db_path)
+    try:
+        return [(r[0], r[1]) for r in db.execute("SELECT title, text FROM articles ORDER BY id")]
+    finally:
+        db.close()
+
+
+def wait_for(condition, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_a_file_written_slowly_is_imported_once_and_whole(watched):
+    folder, db_path = watched
+    wait_for(lambda: len(rows(db_path)) == 1)
+    assert rows(db_path)[0][0] == "Articolul de dinainte"  # there before the watch began
+    paragraphs = [f"Paragraful numărul {n} al articolului scris încet." for n in range(8)]
+    with (folder / "slow.txt").open("w", encoding="utf-8") as out:
+        out.write("Scris încet\n📅 2024-11-02\n\n")
+        for paragraph in paragraphs:  # each piece well within the settling time
+            out.write(paragraph + "\n\n")
+            out.flush()
+            time.sleep(watching.SETTLE_SECONDS / 4)
+    wait_for(lambda: len(rows(db_path)) == 2)
+    time.sleep(watching.SETTLE_SECONDS * 2)
+    stored = rows(db_path)
+    assert len(stored) == 2
+    title, text = stored[1]
+    assert title == "Scris încet" and all(p in text for p in paragraphs)
+
+
+def test_a_bad_file_is_set_aside_and_the_next_still_goes_in(watched, caplog):
+    folder, db_path = watched
+    wait_for(lambda: len(rows(db_path)) == 1)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "good.txt").write_text(
+        "După cel gol\n📅 2024-11-03\n\nAcesta intră.\n", encoding="utf-8"
+    )
+    wait_for(lambda: (folder / watching.FAILED_FOLDER / "empty.txt").exists())
+    wait_for(lambda: len(rows(db_path)) == 2)
+    assert not (folder / "empty.txt").exists()
+    assert [title for title, _ in rows(db_path)] == ["Articolul de dinainte", "După cel gol"]
+    # Set aside, it is not tried again: the folder of failures is not watched.
+    time.sleep(watching.SETTLE_SECONDS * 2)
+    assert len(rows(db_path)) == 2
