@@ -261,3 +261,27 @@ def test_busy_is_told_by_sqlites_error_code(tmp_path):
         holder.rollback()
         holder.close()
         other.close()
+
+
+def test_a_feeds_teaser_says_it_came_from_a_feed(tmp_path):
+    """A feed item is no page's "list of latest headlines": its notice names the feed."""
+    from pathlib import Path
+
+    from webreader import create_app
+    from webreader.db import open_db
+    from webreader.importers.pipeline import import_file
+    from webreader.importers.textdump import load_rules
+
+    db = open_db(tmp_path / "feed.db")
+    template = Path(__file__).parent / "fixtures" / "feeds" / "rss-summaries.xml"
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        template.read_text(encoding="utf-8").replace("{base}", "http://example.org"),
+        encoding="utf-8",
+    )
+    assert import_file(db, feed, load_rules()).status == "imported"
+    (teaser_id,) = db.execute("SELECT id FROM articles WHERE kind = 'teaser' LIMIT 1").fetchone()
+    db.close()
+    app = create_app({"DATABASE": str(tmp_path / "feed.db"), "TESTING": True})
+    notice = soup(app.test_client().get(f"/articles/{teaser_id}")).select_one(".notice")
+    assert "feed" in notice.get_text() and "latest headlines" not in notice.get_text()
