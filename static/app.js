@@ -49,6 +49,12 @@
   }
 
   document.addEventListener("htmx:afterSwap", (event) => {
+    // New articles taken from the live offer (live.py): the offer is gone, so focus goes to
+    // the first of the headlines it brought, not to the page's top.
+    if (event.target.id === "headlines" && event.detail.requestConfig?.elt?.classList.contains("new-articles")) {
+      $("#headlines a")?.focus();
+      return;
+    }
     // Search results as you type: say how many matched, without moving focus.
     if (event.target.id === "listing") {
       const count = $("#listing-count");

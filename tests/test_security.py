@@ -91,7 +91,7 @@ def test_static_files_carry_a_content_hash_and_are_cached_for_a_year(client):
     urls = [s["src"] for s in page.find_all("script")] + [
         link["href"] for link in page.find_all("link", rel=["stylesheet", "icon"])
     ]
-    assert len(urls) == 4
+    assert len(urls) == 5  # htmx, its SSE extension, app.js, the icon, the stylesheet
     for url in urls:
         assert re.fullmatch(r"/static/[\w.\-]+\?v=[0-9a-f]{16}", url), url
         response = client.get(url)

@@ -168,6 +168,19 @@ def list_headlines(
     return _rows(db, sql, {**params, "after": after, "limit": limit})
 
 
+def newest_id(db: Database) -> int:
+    """The id of the newest row: what an open page knows of, for its live updates."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+
+
+def list_new_headlines(
+    db: Database, filters: Filters, since: int, limit: int = HEADLINES_PER_PAGE
+) -> list[Article]:
+    """Headlines the sidebar lists (filters) of rows stored after the row `since`."""
+    sql, params = _listed(filters, None, _HEADLINE_COLUMNS, "a.id > :since", _ORDER)
+    return _rows(db, sql, {**params, "since": since, "limit": limit})
+
+
 def find_page_start(
     db: Database, article: Article, filters: Filters = Filters(), keep: int | None = None
 ) -> int | None:

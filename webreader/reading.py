@@ -215,6 +215,7 @@ def page_or_fragment(
         if sidebar:
             context["listing"] = render_listing(context["article"])
             context.setdefault("unread_count", articles.count_unread(get_db()))
+            context["newest_id"] = articles.newest_id(get_db())  # for the live offer (live.py)
             context["sources"] = caching.rendered(
                 "sources", (), lambda: articles.list_sources(get_db())
             )
@@ -430,7 +431,7 @@ def http_error(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     """The reader's routes, and what every response of the app shares: the templates'
     context, the reading preferences, ETags, and errors as pages."""
-    from webreader import library  # noqa: F401  (its POST routes join the blueprint)
+    from webreader import library, live  # noqa: F401  (their routes join the blueprint)
 
     app.context_processor(_template_context)
     app.add_template_filter(_long_date, "long_date")
