@@ -128,3 +128,15 @@ def test_a_private_servers_stream_needs_the_login(tmp_path):
     app, _ = _app(tmp_path, PRIVATE=True, LOGIN_REQUIRED=True)
     response = app.test_client().get("/events?since=0")
     assert response.status_code in (302, 303, 401, 403)
+
+
+def test_a_head_request_gives_its_stream_slot_back(tmp_path):
+    """HEAD (or a client gone before the first byte) closes the stream unread: the slot is
+    given back all the same, or two requests would switch the live offer off for good."""
+    app, _ = _app(tmp_path, STREAMS=1, STREAM_SECONDS=0.2)
+    client = app.test_client()
+    for _ in range(3):
+        response = client.head("/events?since=0")
+        assert response.status_code == 200
+        response.close()  # what a WSGI server does once it has sent the headers
+    assert client.get("/events?since=0").status_code == 200

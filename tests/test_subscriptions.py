@@ -57,6 +57,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if self.path == "/list.opml":
+            opml = f'<opml version="2.0"><body><outline text="L" xmlUrl="{feeds.base}/feed"/>'
+            self._send(200, "text/xml", (opml + "</body></opml>").encode())
+            return
         if self.path == "/page":
             body = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed">'
             self._send(200, "text/html", body + b"</head><body>Home</body></html>")
@@ -355,3 +359,83 @@ def test_bad_opml_is_refused_clearly_and_subscribes_to_nothing(db, data, reason)
     if reason:
         assert result.status == "failed" and reason in result.error
     assert all("root:" not in (r["url"] or "") for r in list_subscriptions(db))
+
+
+def test_a_feed_that_breaks_its_check_does_not_stop_the_others(db, feeds):
+    """A Retry-After that is no number (a superscript two), or a redirect onto another
+    subscription's address, fail that feed's check (and put it off), never the pass: the
+    feeds after it are checked."""
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    subscriptions.subscribe(db, f"{feeds.base}/moved-here", load_rules())
+    for url, path in [("a", "/odd"), ("b", "/clash")]:
+        db["subscriptions"].insert(
+            {
+                "url": f"{feeds.base}{path}",
+                "every_seconds": 60,
+                "next_check_at": 0,
+                "created_at": 0,
+                "title": url,
+            }
+        )
+    db.conn.commit()
+    feeds.answer["/odd"] = (429, {"Retry-After": "²"})
+    feeds.answer["/clash"] = (301, {"Location": "/feed"})
+    feeds.items = [1, 2, 3]
+    results = {
+        c.subscription["url"]: c.status
+        for c in subscriptions.refresh(db, load_rules(), everything=True)
+    }
+    assert results[f"{feeds.base}/feed"] == "updated"
+    assert results[f"{feeds.base}/odd"] == "failed"  # no wait it can read: backed off
+    assert results[f"{feeds.base}/clash"] == "failed"
+    row = find_subscription(db, f"{feeds.base}/clash")
+    assert row["next_check_at"] > row["checked_at"]
+
+
+def test_a_pass_stops_when_its_lease_was_taken_over(db, feeds, monkeypatch):
+    from webreader import db as queries
+
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    subscriptions.subscribe(db, f"{feeds.base}/moved-here", load_rules())
+    calls = []
+    take = queries.take_lease
+    monkeypatch.setattr(
+        queries, "take_lease", lambda *a: calls.append(1) or (len(calls) <= 2 and take(*a))
+    )
+    assert len(subscriptions.refresh(db, load_rules(), everything=True)) == 1
+
+
+def test_an_opml_file_served_as_xml_subscribes(db, feeds):
+    from webreader.importers.pipeline import import_url
+
+    feeds.answer.pop("/list.opml", None)
+    result = import_url(db, f"{feeds.base}/list.opml", load_rules())
+    assert result.status == "imported", result.error
+    assert [r["url"] for r in list_subscriptions(db)] == [f"{feeds.base}/feed"]
+
+
+def test_a_served_librarys_cron_refresh_fetches_nothing_of_its_own_network(tmp_path, feeds):
+    from click.testing import CliRunner
+
+    from webreader import auth
+    from webreader.cli import cli
+
+    library = tmp_path / "served.db"
+    db = open_db(library)
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    auth.set_password(db, "a long enough password")
+    db.close()
+    done = CliRunner().invoke(cli, ["refresh", "--db", str(library), "--all"])
+    assert done.exit_code == 1 and "own network" in done.output
+
+
+@pytest.mark.parametrize("every", ["0", "30s", "8d"])
+def test_the_servers_refresh_interval_is_a_minute_to_a_week(every, tmp_path):
+    from click.testing import CliRunner
+
+    from webreader.cli import cli
+
+    done = CliRunner().invoke(
+        cli, ["serve", "--db", str(tmp_path / "x.db"), "--refresh-every", every]
+    )
+    assert done.exit_code == 2 and "a minute" in done.output

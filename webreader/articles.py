@@ -174,11 +174,17 @@ def newest_id(db: Database) -> int:
 
 
 def list_new_headlines(
-    db: Database, filters: Filters, since: int, limit: int = HEADLINES_PER_PAGE
+    db: Database,
+    filters: Filters,
+    since: int,
+    limit: int = HEADLINES_PER_PAGE,
+    upto: int = MAX_ID,
 ) -> list[Article]:
-    """Headlines the sidebar lists (filters) of rows stored after the row `since`."""
-    sql, params = _listed(filters, None, _HEADLINE_COLUMNS, "a.id > :since", _ORDER)
-    return _rows(db, sql, {**params, "since": since, "limit": limit})
+    """Headlines the sidebar lists (filters) of rows stored after the row `since` (and up to
+    the row `upto`)."""
+    more = "a.id > :since AND a.id <= :upto"
+    sql, params = _listed(filters, None, _HEADLINE_COLUMNS, more, _ORDER)
+    return _rows(db, sql, {**params, "since": since, "upto": upto, "limit": limit})
 
 
 def find_page_start(

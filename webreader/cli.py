@@ -40,6 +40,7 @@ existing_db_option = _db_option(must_exist=True)
 
 
 IMPORT_CACHE_KB = 64 * 1024
+LIVE_STREAMS = 2  # live.STREAMS (not imported here: it loads the app)
 IMPORT_CHECKPOINT_PAGES = 10_000
 
 
@@ -128,7 +129,7 @@ def _flag(name: str, envvar: str, help_text: str):
     envvar="WEBREADER_REFRESH_EVERY",
     show_envvar=True,
     callback=lambda ctx, param, value: _duration(ctx, param, value),
-    help="How often the server checks which subscriptions are due (30s, 15m, 2h).",
+    help="How often the server checks which subscriptions are due (15m, 2h; a minute at least).",
 )
 @click.option(
     "--watch",
@@ -213,6 +214,8 @@ def serve(
             "URL_PREFIX": url_prefix,
             "TRUST_PROXY": trust_proxy,
             "ALLOWED_HOSTS": allowed_hosts,
+            # Live streams hold a thread each: two threads stay for everything else.
+            "STREAMS": max(0, min(LIVE_STREAMS, threads - 2)),
         }
     )
     log_to_stderr()
@@ -589,12 +592,24 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
 
 
 def _duration(_ctx, _param, value: str) -> int:
-    from webreader.subscriptions import parse_duration
+    from webreader.subscriptions import MAX_EVERY, MIN_EVERY, parse_duration
 
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+    if not MIN_EVERY <= seconds <= MAX_EVERY:
+        raise click.BadParameter("give a duration from a minute (1m) to a week (7d)")
+    return seconds
+
+
+def _served(db) -> bool:
+    """Whether the library is served to others (it has an admin password): then a refresh
+    from cron fetches nothing of this machine's network either, as the server's does. Its
+    subscriptions may have come from the page's Add form (OPML), and a feed may redirect."""
+    from webreader import auth
+
+    return auth.password_hash(db) is not None
 
 
 def _when(seconds: float | None) -> str:
@@ -636,7 +651,9 @@ def subscribe(db_path: Path, full_text: bool, every: int, url: str) -> None:
 
     db = _open(db_path)
     try:
-        checked = subscriptions.subscribe(db, url, load_rules(), every=every, full_text=full_text)
+        checked = subscriptions.subscribe(
+            db, url, load_rules(), every=every, full_text=full_text, public_only=_served(db)
+        )
     except InvalidInput as exc:
         raise click.ClickException(f"cannot subscribe to {url}: {exc}") from exc
     finally:
@@ -717,7 +734,9 @@ def refresh(db_path: Path, everything: bool) -> None:
 
     db = _open(db_path)
     try:
-        results = subscriptions.refresh(db, load_rules(), everything=everything)
+        results = subscriptions.refresh(
+            db, load_rules(), everything=everything, public_only=_served(db)
+        )
     except subscriptions.Busy as exc:
         raise click.ClickException(f"{exc}; try again later") from exc
     finally:

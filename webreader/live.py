@@ -21,7 +21,8 @@ from webreader.reading import bp, current_filters, listing_url, render_headline,
 
 STREAM_SECONDS = 25.0
 POLL_SECONDS = 1.0
-# Streams at a time, at most: each holds a waitress thread while it lasts.
+# Streams at a time, at most: each holds a waitress thread while it lasts. `serve` lowers it
+# to leave two threads for everything else (none with --threads 2 or fewer).
 STREAMS = 2
 NEW_LIMIT = 50
 
@@ -54,6 +55,13 @@ def events() -> Response:
         response = Response("Too many live pages; try again soon.\n", 503, mimetype="text/plain")
         response.headers["Retry-After"] = "30"
         return response
+    released = threading.Lock()
+
+    def release() -> None:
+        """Once, whichever comes first: the stream's end, or the response closed unread
+        (a HEAD request, a client gone before the first byte)."""
+        if released.acquire(blocking=False):
+            slots.release()
 
     def stream() -> Iterator[str]:
         try:
@@ -76,9 +84,10 @@ def events() -> Response:
                         yield f"id: {newest}\nevent: new-articles\n{lines}\n"
                 time.sleep(POLL_SECONDS)
         finally:
-            slots.release()
+            release()
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.call_on_close(release)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
@@ -92,12 +101,14 @@ def new_headlines() -> Response:
     if not wants_fragment():
         return current_app.make_response(("", 303, {"Location": listing_url("reader.index")}))
     db = get_db()
-    new = articles.list_new_headlines(db, current_filters(), since, NEW_LIMIT)
+    # The newest row first, and only rows up to it listed: one stored in between is offered
+    # by the next stream, not lost. Beyond NEW_LIMIT, the next stream starts from the last
+    # row shown, so the rest are offered again.
+    newest = articles.newest_id(db)
+    new = articles.list_new_headlines(db, current_filters(), since, NEW_LIMIT, upto=newest)
+    shown = newest if len(new) < NEW_LIMIT else min(row["id"] for row in new)
     body = render_template(
-        "_new_headlines.html",
-        headlines=new,
-        render_headline=render_headline,
-        newest=articles.newest_id(db),
+        "_new_headlines.html", headlines=new, render_headline=render_headline, newest=shown
     )
     response = current_app.make_response(body)
     response.headers["Cache-Control"] = "no-store"

@@ -31,6 +31,7 @@ from webreader.importers.web import Fetched, HTTPStatusError, check_url, fetch
 
 DEFAULT_EVERY = 60 * 60  # an hour
 MIN_EVERY = 60  # no feed is asked more than once a minute
+MAX_EVERY = 7 * 24 * 3600
 MAX_BACKOFF = 24 * 60 * 60  # a failing feed is still tried once a day
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -155,8 +156,14 @@ def refresh(
         )
         results = []
         for subscription in subscriptions:
-            queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time())
-            results.append(check(db, subscription, rules, public_only=public_only, now=now))
+            if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+                break  # held too long (a slow feed), and taken over: the other goes on
+            try:
+                checked = check(db, subscription, rules, public_only=public_only, now=now)
+            except Exception as exc:  # a feed must never stop the others (nor the next pass)
+                logger.exception("refresh: checking %s failed", subscription["url"])
+                checked = _failed(db, subscription, now, f"could not check it: {exc}", None)
+            results.append(checked)
         return results
     finally:
         queries.release_lease(db, LEASE, holder)

@@ -183,12 +183,12 @@ def _import(
 ) -> ImportResult:
     """Tells the format (by the server's content type, else by the bytes) and imports."""
     try:
+        if looks_like_opml(data):  # served as XML, as feeds are
+            return _import_opml(db, origin, data)
         if content_type in FEED_TYPES or looks_like_feed(data):
             return _import_feed(db, origin, source_path, data, url, rules, fetch_full)
         if content_type is None and looks_like_jsonl(data):
             return _import_jsonl(db, origin, data)
-        if looks_like_opml(data):
-            return _import_opml(db, origin, data)
         prepared = _prepare(data, origin, source_path, rules, url=url, content_type=content_type)
     except InvalidInput as exc:
         return ImportResult(origin, "failed", error=str(exc))
