@@ -439,3 +439,19 @@ def test_the_servers_refresh_interval_is_a_minute_to_a_week(every, tmp_path):
         cli, ["serve", "--db", str(tmp_path / "x.db"), "--refresh-every", every]
     )
     assert done.exit_code == 2 and "a minute" in done.output
+
+
+def test_a_dump_that_mentions_opml_is_still_a_dump(db):
+    from webreader.importers.pipeline import import_upload
+
+    text = "Cum exporți <opml> din cititorul tău\n📅 2024-11-01\n\nUn ghid despre fișiere.\n"
+    result = import_upload(db, "ghid.txt", text.encode(), load_rules())
+    assert result.status == "imported" and list_subscriptions(db) == []
+
+
+def test_a_long_interval_is_never_shortened_by_back_off(db, feeds):
+    checked = subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules(), every=3 * 86400)
+    feeds.answer["/feed"] = (500, {})
+    subscriptions.refresh(db, load_rules(), everything=True)
+    row = find_subscription(db, checked.subscription["url"])
+    assert row["next_check_at"] - row["checked_at"] >= 3 * 86400

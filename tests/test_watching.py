@@ -75,3 +75,17 @@ def test_a_bad_file_is_set_aside_and_the_next_still_goes_in(watched, caplog):
     # Set aside, it is not tried again: the folder of failures is not watched.
     time.sleep(watching.SETTLE_SECONDS * 2)
     assert len(rows(db_path)) == 2
+
+
+def test_a_link_dropped_in_the_folder_is_not_followed(watched, tmp_path):
+    """A symbolic link in the folder could name any file the server may read (a key, a
+    password file): it is not imported."""
+    folder, db_path = watched
+    wait_for(lambda: len(rows(db_path)) == 1)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Cheia secretă\n📅 2024-11-01\n\nNu trebuie publicată.\n", encoding="utf-8")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "after.txt").write_text("După legătură\n📅 2024-11-02\n\nIntră.\n", encoding="utf-8")
+    wait_for(lambda: len(rows(db_path)) == 2)
+    time.sleep(watching.SETTLE_SECONDS * 2)
+    assert [title for title, _ in rows(db_path)] == ["Articolul de dinainte", "După legătură"]

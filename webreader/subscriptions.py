@@ -250,7 +250,10 @@ def _take(
         result = None
     counts = (result.counts if result else None) or {}
     imported = counts.get("imported", 0)
-    title = result.title.split(":")[0] if result and result.title else subscription.get("title")
+    # The import's summary is "<feed title>: <n> entries (...)": the title may hold colons.
+    title = (
+        result.title.rsplit(": ", 1)[0] if result and result.title else subscription.get("title")
+    )
     changes |= {"body_hash": body_hash, "title": title}
     if imported:
         changes["new_article_at"] = now
@@ -268,7 +271,8 @@ def _failed(
     """Backs off: the interval doubled per failure in a row, up to a day, and never sooner
     than the server's Retry-After."""
     failures = subscription["failures"] + 1
-    wait = min(subscription["every_seconds"] * 2 ** (failures - 1), MAX_BACKOFF)
+    every = subscription["every_seconds"]
+    wait = max(every, min(every * 2 ** (failures - 1), MAX_BACKOFF))
     if retry_after is not None:
         wait = max(wait, retry_after)
     status = "waiting" if retry_after is not None else "failed"

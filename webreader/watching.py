@@ -90,7 +90,8 @@ def watch(
                 changes.wake.wait(SETTLE_SECONDS / 4)
                 changes.wake.clear()
                 for path in changes.settled(time.monotonic()):
-                    if path.is_file():
+                    # A link could name any file the server may read: only files proper.
+                    if path.is_file() and not path.is_symlink():
                         _import(db, path, rules)
         finally:
             observer.stop()

@@ -16,7 +16,9 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 
 
 def looks_like_opml(data: bytes) -> bool:
-    return b"<opml" in data[:1024].lower()
+    """An XML document whose root is <opml> (a text that only mentions it is not one)."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<?xml", b"<opml", b"<!--")) and b"<opml" in head
 
 
 def parse_opml(data: bytes) -> list[dict[str, str | None]]:
