@@ -40,10 +40,10 @@ def test_a_new_article_is_offered_and_inserted_without_a_reload(page: Page, serv
     expect(page.locator("#live")).to_have_attribute("data-sse-connect", re.compile(r"since=\d+"))
 
 
-def _app(tmp_path, **config):
+def _app(tmp_path, extra_articles: int = 0, **config):
     from webreader import create_app
 
-    library = make_library(tmp_path)
+    library = make_library(tmp_path, extra_articles)
     app = create_app({"DATABASE": str(library), "TESTING": True, "LOGIN_REQUIRED": False, **config})
     return app, library
 
@@ -140,3 +140,18 @@ def test_a_head_request_gives_its_stream_slot_back(tmp_path):
         assert response.status_code == 200
         response.close()  # what a WSGI server does once it has sent the headers
     assert client.get("/events?since=0").status_code == 200
+
+
+def test_the_offer_follows_the_listing_it_belongs_to(tmp_path):
+    """The live offer is part of the list: a filter's list listens under that filter, a
+    search's results have none, and the More headlines page adds none."""
+    from conftest import HTMX, soup
+
+    app, _ = _app(tmp_path, extra_articles=60)
+    client = app.test_client()
+    live = soup(client.get("/?show=unread")).select_one("#listing #live")
+    assert live is not None and "show=unread" in live["data-sse-connect"]
+    results = soup(client.get("/search?q=putin", headers={**HTMX, "HX-Target": "listing"}))
+    assert results.select_one("#headlines") is not None and results.select_one("#live") is None
+    more = soup(client.get("/")).select_one("#headlines .more")
+    assert soup(client.get(more["hx-get"], headers=HTMX)).select_one("#live") is None

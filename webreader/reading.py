@@ -165,6 +165,8 @@ def render_listing(
             capped = bool(filters.date_from or filters.date_to) and total > articles.COUNT_CAP
             context.update(
                 headlines=headlines,
+                # The live offer (live.py) listens from the newest row, under these filters.
+                newest=articles.newest_id(db),
                 total=articles.COUNT_CAP if capped else total,
                 capped=capped,
                 next_after=headlines[-1]["sort_key"]
@@ -215,7 +217,6 @@ def page_or_fragment(
         if sidebar:
             context["listing"] = render_listing(context["article"])
             context.setdefault("unread_count", articles.count_unread(get_db()))
-            context["newest_id"] = articles.newest_id(get_db())  # for the live offer (live.py)
             context["sources"] = caching.rendered(
                 "sources", (), lambda: articles.list_sources(get_db())
             )
