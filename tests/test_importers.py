@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from webreader import articles
 from webreader.db import open_db
 from webreader.importers.pipeline import find_files, import_file
 from webreader.importers.textdump import load_rules
+
+sys.path.insert(0, str(ROOT / "bench"))
+import generate
 
 
 @pytest.fixture
@@ -180,14 +185,8 @@ def test_search_index_follows_inserts_and_updates(db, tmp_path):
 def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
     """--jobs: files prepared in other processes, written here in order: the same results,
     the same rows, failures and feeds included."""
-    import sys
-    from pathlib import Path
-
-    from conftest import ROOT, SAMPLE
+    from conftest import SAMPLE
     from webreader.importers.pipeline import PARALLEL_MIN_FILES, import_sources
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import generate
 
     folder = tmp_path / "dumps"
     generate.write_dumps(folder, PARALLEL_MIN_FILES + 5)
@@ -225,14 +224,7 @@ def test_importing_with_worker_processes_gives_the_same_library(tmp_path):
 def test_files_written_together_are_kept_up_to_the_one_that_fails(tmp_path, monkeypatch):
     """Prepared files share a transaction (FILES_PER_TRANSACTION), each in its own
     savepoint: when one cannot be stored, those before it stay and the error is raised."""
-    import sys
-
-    from conftest import ROOT
-    from webreader import articles
     from webreader.importers.pipeline import import_sources
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import generate
 
     paths = generate.write_dumps(tmp_path / "dumps", 4)
     save = articles.save_dump
@@ -258,13 +250,7 @@ def test_files_written_together_are_kept_up_to_the_one_that_fails(tmp_path, monk
 def test_a_transaction_sqlite_rolls_back_reports_none_of_its_files(tmp_path):
     """A full disk or an I/O error makes SQLite roll back the whole transaction, savepoints
     and all: none of the files written together may then be reported as imported."""
-    import sys
-
-    from conftest import ROOT
     from webreader.importers.pipeline import import_sources
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import generate
 
     paths = generate.write_dumps(tmp_path / "dumps", 4)
     db = open_db(tmp_path / "library.db")
@@ -285,13 +271,7 @@ def test_a_transaction_sqlite_rolls_back_reports_none_of_its_files(tmp_path):
 def test_files_prepared_before_an_unexpected_error_are_stored(tmp_path, monkeypatch):
     """Preparing a file fails in a way no file should (a bug): those prepared before it
     are stored and reported, then the error stops the import."""
-    import sys
-
-    from conftest import ROOT
     from webreader.importers import pipeline
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import generate
 
     paths = generate.write_dumps(tmp_path / "dumps", 4)
     prepare = pipeline._prepare_file

@@ -20,6 +20,18 @@ from webreader.importers.textdump import load_rules
 from webreader.importers.web import is_url
 
 
+def _duration(_ctx, _param, value: str) -> int:
+    from webreader.subscriptions import MAX_EVERY, MIN_EVERY, parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if not MIN_EVERY <= seconds <= MAX_EVERY:
+        raise click.BadParameter("give a duration from a minute (1m) to a week (7d)")
+    return seconds
+
+
 def _db_option(must_exist: bool):
     """--db, for commands that create the library and for those that need it."""
     return click.option(
@@ -128,7 +140,7 @@ def _flag(name: str, envvar: str, help_text: str):
     show_default=True,
     envvar="WEBREADER_REFRESH_EVERY",
     show_envvar=True,
-    callback=lambda ctx, param, value: _duration(ctx, param, value),
+    callback=_duration,
     help="How often the server checks which subscriptions are due (15m, 2h; a minute at least).",
 )
 @click.option(
@@ -589,18 +601,6 @@ def backup(db_path: Path, force: bool, dest: Path) -> None:
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"backed up {articles} articles and teasers from {db_path} to {dest}")
-
-
-def _duration(_ctx, _param, value: str) -> int:
-    from webreader.subscriptions import MAX_EVERY, MIN_EVERY, parse_duration
-
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
-    if not MIN_EVERY <= seconds <= MAX_EVERY:
-        raise click.BadParameter("give a duration from a minute (1m) to a week (7d)")
-    return seconds
 
 
 def _served(db) -> bool:
