@@ -27,12 +27,17 @@ STREAMS = 2
 NEW_LIMIT = 50
 
 
+_making_slots = threading.Lock()
+
+
 def _slots() -> threading.BoundedSemaphore:
-    slots = current_app.extensions.get("webreader_streams")
-    if slots is None:
-        slots = threading.BoundedSemaphore(current_app.config.get("STREAMS", STREAMS))
-        current_app.extensions["webreader_streams"] = slots
-    return slots
+    """The app's stream slots, made once (two first streams at once must share them)."""
+    with _making_slots:
+        slots = current_app.extensions.get("webreader_streams")
+        if slots is None:
+            slots = threading.BoundedSemaphore(current_app.config.get("STREAMS", STREAMS))
+            current_app.extensions["webreader_streams"] = slots
+        return slots
 
 
 def _since() -> int:
