@@ -31,6 +31,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_leases",
         "add_subscription_folders",
         "index_teaser_summaries",
+        "add_watched_files",
     ]
     assert migrations.pending(db) == []
 

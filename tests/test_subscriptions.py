@@ -455,3 +455,59 @@ def test_a_long_interval_is_never_shortened_by_back_off(db, feeds):
     subscriptions.refresh(db, load_rules(), everything=True)
     row = find_subscription(db, checked.subscription["url"])
     assert row["next_check_at"] - row["checked_at"] >= 3 * 86400
+
+
+def test_an_opml_with_some_bad_addresses_subscribes_to_the_rest_and_says_which(db):
+    from webreader.importers.pipeline import import_upload
+
+    data = (
+        b"<opml><body><outline xmlUrl='https://example.org/a.xml'/>"
+        b"<outline xmlUrl='javascript:alert(1)'/>"
+        b"<outline xmlUrl='https://example.org/b.xml'/>"
+        b"<outline xmlUrl='https://example.org/a.xml'/></body></opml>"
+    )
+    result = import_upload(db, "list.opml", data, load_rules())
+    assert result.status == "imported"
+    assert result.counts == {"subscribed": 2, "already subscribed": 1, "skipped": 1}
+    assert len(result.warnings) == 1 and "javascript:alert(1)" in result.warnings[0]
+    assert [r["url"] for r in list_subscriptions(db)] == [
+        "https://example.org/a.xml",
+        "https://example.org/b.xml",
+    ]
+
+
+def test_an_opml_naming_too_many_feeds_is_refused_whole(db, monkeypatch):
+    from webreader.importers import opml
+    from webreader.importers.pipeline import import_upload
+
+    monkeypatch.setattr(opml, "MAX_FEEDS", 3)
+    outlines = "".join(f"<outline xmlUrl='https://example.org/{n}.xml'/>" for n in range(4))
+    result = import_upload(
+        db, "list.opml", f"<opml><body>{outlines}</body></opml>".encode(), load_rules()
+    )
+    assert result.status == "failed" and "more than 3 feeds" in result.error
+    assert list_subscriptions(db) == []
+
+
+@pytest.mark.parametrize(("status", "kept"), [(302, "/for-now"), (307, "/for-now"), (301, "/feed")])
+def test_subscribing_through_a_redirect_keeps_the_address_only_a_permanent_one_gives(
+    db, feeds, status, kept
+):
+    feeds.answer["/for-now"] = (status, {"Location": "/feed"})
+    checked = subscriptions.subscribe(db, f"{feeds.base}/for-now", load_rules())
+    assert checked.subscription["url"] == f"{feeds.base}{kept}"
+    assert [r["url"] for r in list_subscriptions(db)] == [f"{feeds.base}{kept}"]
+
+
+def test_a_new_subscription_is_not_due_while_its_first_check_runs(db, feeds, monkeypatch):
+    """The server's refresher must not check a feed subscribe is importing."""
+    due_meanwhile = []
+    real = subscriptions._take
+
+    def take(db, row, *args):
+        due_meanwhile.extend(subscriptions.queries.due_subscriptions(db, row["created_at"] + 1))
+        return real(db, row, *args)
+
+    monkeypatch.setattr(subscriptions, "_take", take)
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    assert due_meanwhile == []

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from webreader import db as queries
 from webreader import watching
 from webreader.db import open_db
 from webreader.importers.textdump import load_rules
@@ -89,3 +91,92 @@ def test_a_link_dropped_in_the_folder_is_not_followed(watched, tmp_path):
     wait_for(lambda: len(rows(db_path)) == 2)
     time.sleep(watching.SETTLE_SECONDS * 2)
     assert [title for title, _ in rows(db_path)] == ["Articolul de dinainte", "După legătură"]
+
+
+def statuses(db_path) -> dict[str, tuple[str, str | None]]:
+    db = open_db(db_path)
+    try:
+        return {
+            row["path"]: (row["status"], row["message"])
+            for row in db.query("SELECT * FROM watched_files")
+        }
+    finally:
+        db.close()
+
+
+def test_a_failure_is_kept_for_the_import_status(watched):
+    folder, db_path = watched
+    (folder / "empty.txt").write_bytes(b"")
+    wait_for(lambda: str(folder.resolve() / "empty.txt") in statuses(db_path))
+    status, message = statuses(db_path)[str(folder.resolve() / "empty.txt")]
+    assert status == "failed" and message
+    db = open_db(db_path)
+    try:
+        summary = queries.watched_files_summary(db)
+    finally:
+        db.close()
+    assert [f["path"] for f in summary["failures"]] == [str(folder.resolve() / "empty.txt")]
+    assert summary["failures"][0]["moved_to"].endswith(f"{watching.FAILED_FOLDER}/empty.txt")
+    assert summary["folders"][0]["folder"] == str(folder.resolve())
+
+
+def test_a_restart_skips_files_imported_unchanged_and_takes_changed_ones(tmp_path, monkeypatch):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"{n}.txt").write_text(
+            f"Articolul {n}\n📅 2024-11-01\n\nText {n}.\n", encoding="utf-8"
+        )
+    db_path = str(tmp_path / "w.db")
+
+    def run_once() -> None:
+        stop = threading.Event()
+        thread = watching.watch(db_path, [folder], load_rules(), stop=stop)
+        wait_for(lambda: len(statuses(db_path)) == 3 and len(rows(db_path)) == 3)
+        time.sleep(watching.SETTLE_SECONDS * 1.5)
+        stop.set()
+        thread.join(timeout=10)
+
+    run_once()
+    imported = []
+    real = watching.import_file
+    monkeypatch.setattr(
+        watching,
+        "import_file",
+        lambda db, path, rules: imported.append(path.name) or real(db, path, rules),
+    )
+    (folder / "1.txt").write_text("Articolul 1\n📅 2024-11-01\n\nText nou.\n", encoding="utf-8")
+    (folder / "2.txt").unlink()
+    run_once_two = threading.Event()
+    thread = watching.watch(db_path, [folder], load_rules(), stop=run_once_two)
+    wait_for(lambda: imported == ["1.txt"])
+    time.sleep(watching.SETTLE_SECONDS * 1.5)
+    run_once_two.set()
+    thread.join(timeout=10)
+    assert imported == ["1.txt"]  # 0.txt unchanged since its import
+    assert sorted(Path(p).name for p in statuses(db_path)) == ["0.txt", "1.txt"]  # 2.txt gone
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_reason(watched, monkeypatch):
+    folder, db_path = watched
+    monkeypatch.setattr(watching, "MAX_FILE_BYTES", 100)
+    (folder / "big.txt").write_text("Mare\n📅 2024-11-01\n\n" + "cuvânt " * 50, encoding="utf-8")
+    wait_for(lambda: str(folder.resolve() / "big.txt") in statuses(db_path))
+    status, message = statuses(db_path)[str(folder.resolve() / "big.txt")]
+    assert status == "failed" and "webreader import" in message
+    assert (folder / watching.FAILED_FOLDER / "big.txt").exists()
+
+
+def test_a_file_set_aside_never_replaces_one_set_aside_before(tmp_path):
+    failed = tmp_path / watching.FAILED_FOLDER
+    failed.mkdir()
+    (failed / "x.txt").write_text("first")
+    (failed / "x-1.txt").write_text("second")
+    (tmp_path / "x.txt").write_text("third")
+    assert watching._set_aside(tmp_path / "x.txt") == failed / "x-2.txt"
+    assert [(failed / n).read_text() for n in ("x.txt", "x-1.txt", "x-2.txt")] == [
+        "first",
+        "second",
+        "third",
+    ]
+    assert not (tmp_path / "x.txt").exists()

@@ -467,9 +467,81 @@ def index_teaser_summaries(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def add_watched_files(db: sqlite_utils.Database) -> None:
+    """What became of each file in a watched folder (watching.py): the page's import status
+    shows the failures, and a restart skips files already imported unchanged."""
+    db.execute(
+        """CREATE TABLE watched_files (
+            path TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT,
+            moved_to TEXT,
+            at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_watched_files_at ON watched_files (status, at)")
+
+
+MAX_FAILED_FILES = 100  # failures remembered for the import status; the oldest go first
+
+
+def record_watched_file(db: sqlite_utils.Database, row: dict) -> None:
+    """Notes what became of a watched file (a later import of the same path replaces it)."""
+    with writing(db):
+        db["watched_files"].upsert(row, pk="path")
+        db.execute(
+            "DELETE FROM watched_files WHERE status = 'failed' AND path NOT IN (SELECT path "
+            "FROM watched_files WHERE status = 'failed' ORDER BY at DESC LIMIT ?)",
+            [MAX_FAILED_FILES],
+        )
+
+
+def watched_file(db: sqlite_utils.Database, path: str) -> dict | None:
+    return next(db.query("SELECT * FROM watched_files WHERE path = ?", [path]), None)
+
+
+def forget_watched_files(db: sqlite_utils.Database, folder: str, keep: set[str]) -> None:
+    """Forgets the files of a folder that are gone from it, but not its failures (moved
+    aside, they stay in the import status until newer ones push them out)."""
+    rows = db.execute(
+        "SELECT path FROM watched_files WHERE folder = ? AND status != 'failed'", [folder]
+    ).fetchall()
+    gone = [[path] for (path,) in rows if path not in keep]
+    if gone:
+        with writing(db):
+            db.conn.executemany("DELETE FROM watched_files WHERE path = ?", gone)
+
+
+def watched_files_summary(db: sqlite_utils.Database, limit: int = 20) -> dict:
+    """The import status of the watched folders: per folder the files imported and the
+    last import, and the newest failures."""
+    folders = list(
+        db.query(
+            "SELECT folder, count(*) AS files, max(at) AS last_at, "
+            "sum(status = 'failed') AS failed FROM watched_files GROUP BY folder ORDER BY folder"
+        )
+    )
+    failures = list(
+        db.query(
+            "SELECT * FROM watched_files WHERE status = 'failed' ORDER BY at DESC LIMIT ?",
+            [limit],
+        )
+    )
+    return {"folders": folders, "failures": failures}
+
+
 def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
     with writing(db):
         return db["subscriptions"].insert(row).last_pk
+
+
+def insert_subscriptions(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    with writing(db):
+        db["subscriptions"].insert_all(rows)
 
 
 def list_subscriptions(db: sqlite_utils.Database) -> list[dict]:

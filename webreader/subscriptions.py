@@ -73,45 +73,52 @@ def subscribe(
     subscribed, an interval under a minute)."""
     if every < MIN_EVERY:
         raise InvalidInput(f"checking more often than every {MIN_EVERY} seconds is not polite")
-    fetched = fetch(url, public_only=public_only)
+    asked = url.strip()
+    fetched = fetch(asked, public_only=public_only)
     if not _is_feed(fetched):
-        feed_url = discover_feed(fetched)
-        if feed_url is None:
+        asked = discover_feed(fetched)
+        if asked is None:
             raise InvalidInput("no feed there: neither a feed nor a page that names its feed")
-        fetched = fetch(feed_url, public_only=public_only)
+        fetched = fetch(asked, public_only=public_only)
         if not _is_feed(fetched):
-            raise InvalidInput(f"the page names {feed_url} as its feed, but that is no feed")
-    if queries.find_subscription(db, fetched.url) is not None:
-        raise InvalidInput(f"already subscribed to {fetched.url}")
+            raise InvalidInput(f"the page names {asked} as its feed, but that is no feed")
+    # A temporary redirect is followed today, but the address to ask next time stays.
+    feed_url = fetched.url if fetched.moved_permanently or not fetched.redirected else asked
+    if queries.find_subscription(db, feed_url) is not None:
+        raise InvalidInput(f"already subscribed to {feed_url}")
     now = time.time()
     row = {
-        "url": fetched.url,
+        "url": feed_url,
         "full_text": int(full_text),
         "every_seconds": every,
-        "next_check_at": now,
+        # Not due before its first check is done: a refresher must not check it meanwhile.
+        "next_check_at": now + every,
         "created_at": now,
     }
     row["id"] = queries.insert_subscription(db, row)
     return _take(db, row, fetched, rules, public_only, now)
 
 
-def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> dict[str, int]:
-    """Subscriptions to feeds read from OPML (url, title, folder), due at once; a feed
-    already subscribed to keeps its settings."""
+def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> dict:
+    """Subscriptions to feeds read from OPML (url, title, folder), due at once, added
+    together in one transaction. A feed already subscribed to keeps its settings; one whose
+    address cannot be fetched is skipped, and `skipped` says why."""
     now = time.time()
-    added = known = 0
+    rows, skipped, known = [], [], 0
+    seen: set[str] = set()
     for feed in feeds:
         try:
             check_url(feed["url"])
         except InvalidInput as exc:
-            raise InvalidInput(f"{feed['url'][:200]}: {exc}") from None
-        if queries.find_subscription(db, feed["url"]) is not None:
+            skipped.append(f"{feed['url'][:200]}: {exc}")
+            continue
+        if feed["url"] in seen or queries.find_subscription(db, feed["url"]) is not None:
             known += 1
             continue
-        row = {**feed, "every_seconds": every, "next_check_at": now, "created_at": now}
-        queries.insert_subscription(db, row)
-        added += 1
-    return {"added": added, "known": known}
+        seen.add(feed["url"])
+        rows.append({**feed, "every_seconds": every, "next_check_at": now, "created_at": now})
+    queries.insert_subscriptions(db, rows)
+    return {"added": len(rows), "known": known, "skipped": skipped}
 
 
 def discover_feed(page: Fetched) -> str | None:

@@ -13,6 +13,8 @@ from webreader.importers.base import InvalidInput
 
 # No entities resolved, nothing fetched, no tree larger than libxml2's default limits.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+MAX_FEEDS = 5000  # more than any reader's list; a file beyond it is refused whole
+MAX_NAME_CHARS = 300  # a title or a folder's name
 
 
 def looks_like_opml(data: bytes) -> bool:
@@ -35,8 +37,11 @@ def parse_opml(data: bytes) -> list[dict[str, str | None]]:
     def walk(outline: etree._Element, folder: str | None) -> None:
         for child in outline.iterchildren("outline"):
             url = (child.get("xmlUrl") or "").strip()
-            title = (child.get("title") or child.get("text") or "").strip() or None
+            title = (child.get("title") or child.get("text") or "").strip()[:MAX_NAME_CHARS]
+            title = title or None
             if url:
+                if len(feeds) == MAX_FEEDS:
+                    raise InvalidInput(f"the OPML file names more than {MAX_FEEDS:,} feeds")
                 feeds.append({"url": url, "title": title, "folder": folder})
             else:
                 walk(child, title or folder)

@@ -466,10 +466,25 @@ def _import_opml(db: Database, origin: Path | str, data: bytes) -> ImportResult:
     from webreader import subscriptions
 
     added = subscriptions.add_many(db, parse_opml(data))
-    counts = {"subscribed": added["added"], "already subscribed": added["known"]}
+    skipped = added["skipped"]
+    if skipped and not added["added"] and not added["known"]:
+        raise InvalidInput(f"no feed in it can be subscribed to: {'; '.join(skipped[:3])}")
+    counts = {
+        "subscribed": added["added"],
+        "already subscribed": added["known"],
+        "skipped": len(skipped),
+    }
     status = "imported" if added["added"] else "unchanged"
     summary = f"{added['added']} subscriptions added, {added['known']} already there"
-    return ImportResult(origin, status, title=f"OPML: {summary}", counts=counts)
+    if skipped:
+        summary += f", {len(skipped)} skipped"
+    return ImportResult(
+        origin,
+        status,
+        title=f"OPML: {summary}",
+        counts=counts,
+        warnings=[f"skipped {reason}" for reason in skipped],
+    )
 
 
 def _signed(row: dict[str, Any]) -> tuple[dict[str, Any], Any]:

@@ -35,6 +35,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     moved_permanently: bool = False  # every redirect on the way was 301 or 308
+    redirected: bool = False  # by any redirect, temporary or not
 
 
 class HTTPStatusError(InvalidInput):
@@ -221,6 +222,7 @@ def fetch(
                 "etag": response.headers.get("ETag"),
                 "last_modified": response.headers.get("Last-Modified"),
                 "moved_permanently": bool(response.history) and permanent,
+                "redirected": bool(response.history),
             }
             if response.status_code == 304:
                 return Fetched(str(response.url), "", b"", status=304, **validators)
