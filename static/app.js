@@ -67,6 +67,15 @@
     if (shown) document.title = shown.dataset.pageTitle;
     markCurrent();
     const heading = $("#article h1");
+    // A form of the Subscriptions screen: say what it did (or what went wrong) and put
+    // focus there, rather than on the screen's title again.
+    const message = event.detail.requestConfig?.verb === "post" ? $("#article [data-message]") : null;
+    if (message) {
+      announce(message.textContent.trim());
+      message.focus({ preventScroll: true });
+      message.scrollIntoView({ block: "nearest" });
+      return;
+    }
     if (heading) announce(heading.textContent.trim());
     if (keepFocusInSidebar) {
       // The headline was just replaced out of band: focus its new copy.

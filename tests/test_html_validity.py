@@ -34,17 +34,22 @@ PAGES = {
     "empty-filter": "/?show=starred",
     "not-found": "/articles/999",
     "malformed-id": "/articles/abc",
+    "subscriptions": "/subscriptions",
 }
 FRAGMENTS = {
     "article": "/articles/1",
     "teaser": "/articles/2",
     "not-found": "/articles/999",
     "empty-filter": "/?show=starred",
+    "subscriptions": "/subscriptions",
 }
 
 
 def collect(db_path: Path, empty_db: Path) -> dict[str, str]:
     """Name -> HTML document, for every page and (framed) fragment the app serves."""
+    from tests_support import add_subscription_rows
+
+    add_subscription_rows(db_path)
     client = create_app(
         {"DATABASE": str(db_path), "TESTING": True, "LOGIN_REQUIRED": False}
     ).test_client()

@@ -47,14 +47,13 @@ SESSION_LIFETIME = 30 * 24 * 3600
 MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
-# POSTs that change the library (the reading preferences are a cookie: anyone's own).
-WRITE_ENDPOINTS = {
-    "reader.mark_read",
-    "reader.star",
-    "reader.keep_boilerplate",
-    "reader.add",
-    "reader.delete",
-}
+# The only requests besides GET and HEAD that need no right to write: logging in and out,
+# and the reading preferences (a cookie: anyone's own). Every other POST changes the library,
+# whichever module adds it.
+WRITES_FOR_ANYONE = {"auth.login", "auth.logout", "reader.settings"}
+# Pages that show how the library is run (its subscriptions, their errors, the server's
+# folders): for whoever may change it, or would once logged in.
+MANAGE_ENDPOINTS = {"reader.subscriptions_page"}
 
 bp = Blueprint("auth", __name__)
 limiter = Limiter(lambda: client_key(), storage_uri="memory://", headers_enabled=True)
@@ -135,6 +134,11 @@ def can_write() -> bool:
     return not config["LOGIN_REQUIRED"] or is_admin()
 
 
+def can_manage() -> bool:
+    """May see the Subscriptions screen: on a read-only library too, without its forms."""
+    return not current_app.config["LOGIN_REQUIRED"] or is_admin()
+
+
 def can_read() -> bool:
     return not current_app.config["PRIVATE"] or is_admin()
 
@@ -178,7 +182,14 @@ def _guard() -> Response | None:
         return None
     if not can_read():
         return _to_login(401)
-    if request.method == "POST" and request.endpoint in WRITE_ENDPOINTS and not can_write():
+    if request.endpoint in MANAGE_ENDPOINTS and not can_manage():
+        return _to_login(401)
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.endpoint is not None  # no such route, or not this method: 404, 405
+        and request.endpoint not in WRITES_FOR_ANYONE
+        and not can_write()
+    ):
         if current_app.config["READ_ONLY"]:
             abort(403, description="This library is read-only: nothing in it can be changed.")
         return _to_login(401)
@@ -190,6 +201,7 @@ def _auth_context() -> dict[str, Any]:
     config = current_app.config
     return {
         "can_write": can_write(),
+        "can_manage": can_manage(),
         "is_admin": is_admin(),
         # Nothing to log in for on a read-only library that anyone may read.
         "login_offered": config["PRIVATE"]

@@ -555,6 +555,10 @@ def due_subscriptions(db: sqlite_utils.Database, now: float) -> list[dict]:
     return list(db.query(sql, [now]))
 
 
+def get_subscription(db: sqlite_utils.Database, subscription_id: int) -> dict | None:
+    return next(db.query("SELECT * FROM subscriptions WHERE id = ?", [subscription_id]), None)
+
+
 def find_subscription(db: sqlite_utils.Database, url_or_id: str) -> dict | None:
     sql = "SELECT * FROM subscriptions WHERE url = ? OR CAST(id AS TEXT) = ?"
     return next(db.query(sql, [url_or_id, url_or_id]), None)

@@ -104,11 +104,11 @@ def add() -> Response:
     url = (request.form.get("url") or "").strip()
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        result = pipeline.import_upload(db, upload.filename, upload.read(), _rules())
+        result = pipeline.import_upload(db, upload.filename, upload.read(), import_rules())
     elif url:
         # On a server others reach, the Add form fetches nothing of the server's network.
         public = current_app.config["LOGIN_REQUIRED"]
-        result = pipeline.import_url(db, url, _rules(), public_only=public)
+        result = pipeline.import_url(db, url, import_rules(), public_only=public)
     else:
         abort(400, description="Give the address of a page or feed, or choose a file to add.")
     if result.status == "failed":
@@ -118,7 +118,7 @@ def add() -> Response:
     return redirect(article_url(articles.get_headline(db, result.article_id)), code=303)
 
 
-def _rules():
+def import_rules():
     from webreader.importers.textdump import load_rules
 
     extra = current_app.config.get("RULES")

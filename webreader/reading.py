@@ -432,7 +432,7 @@ def http_error(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     """The reader's routes, and what every response of the app shares: the templates'
     context, the reading preferences, ETags, and errors as pages."""
-    from webreader import library, live  # noqa: F401  (their routes join the blueprint)
+    from webreader import library, live, subscription_screen  # noqa: F401  (routes join bp)
 
     app.context_processor(_template_context)
     app.add_template_filter(_long_date, "long_date")

@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -66,6 +67,7 @@ def subscribe(
     *,
     every: int = DEFAULT_EVERY,
     full_text: bool = False,
+    folder: str | None = None,
     public_only: bool = False,
 ) -> Checked:
     """Subscribes to a feed, or to the feed a page names (<link rel="alternate">), and
@@ -90,6 +92,7 @@ def subscribe(
     row = {
         "url": feed_url,
         "full_text": int(full_text),
+        "folder": folder or None,
         "every_seconds": every,
         # Not due before its first check is done: a refresher must not check it meanwhile.
         "next_check_at": now + every,
@@ -140,6 +143,12 @@ class Busy(Exception):
     """Another process (a server, a cron job) is refreshing this library's subscriptions."""
 
 
+def _holder() -> str:
+    """Who holds the lease: unique across hosts, containers (which may repeat a host name
+    and a pid), processes, threads and passes."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex}"
+
+
 def refresh(
     db: Database,
     rules: DumpRules,
@@ -151,29 +160,52 @@ def refresh(
     """Checks the subscriptions that are due (all that are not paused, with everything).
     One refresher at a time per library, whoever asks: raises Busy while another holds the
     lease. The lease is renewed before each feed, so a long pass keeps it."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    now = time.time() if now is None else now
+    holder = _holder()
+    started = time.time() if now is None else now
     if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
         raise Busy("another webreader is refreshing the subscriptions")
     try:
         subscriptions = (
             [s for s in queries.list_subscriptions(db) if not s["paused"]]
             if everything
-            else queries.due_subscriptions(db, now)
+            else queries.due_subscriptions(db, started)
         )
         results = []
         for subscription in subscriptions:
             if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
                 break  # held too long (a slow feed), and taken over: the other goes on
-            try:
-                checked = check(db, subscription, rules, public_only=public_only, now=now)
-            except Exception as exc:  # a feed must never stop the others (nor the next pass)
-                logger.exception("refresh: checking %s failed", subscription["url"])
-                checked = _failed(db, subscription, now, f"could not check it: {exc}", None)
-            results.append(checked)
+            at = time.time() if now is None else now  # a long pass: each feed's own time
+            results.append(_check_safely(db, subscription, rules, public_only, at))
         return results
     finally:
         queries.release_lease(db, LEASE, holder)
+
+
+def refresh_one(
+    db: Database, subscription_id: int, rules: DumpRules, *, public_only: bool = False
+) -> Checked | None:
+    """Checks one subscription now (the page's "Refresh now"), paused or not; None if there
+    is no such subscription. Raises Busy while a pass holds the lease."""
+    holder = _holder()
+    if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+        raise Busy("the subscriptions are being refreshed right now")
+    try:
+        subscription = queries.get_subscription(db, subscription_id)
+        if subscription is None:
+            return None
+        return _check_safely(db, subscription, rules, public_only, time.time())
+    finally:
+        queries.release_lease(db, LEASE, holder)
+
+
+def _check_safely(
+    db: Database, subscription: dict, rules: DumpRules, public_only: bool, now: float
+) -> Checked:
+    try:
+        return check(db, subscription, rules, public_only=public_only, now=now)
+    except Exception as exc:  # a feed must never stop the others (nor the next pass)
+        logger.exception("refresh: checking %s failed", subscription["url"])
+        return _failed(db, subscription, now, f"could not check it: {exc}", None)
 
 
 def refresh_in_background(
@@ -302,6 +334,25 @@ def _record(
     }
     queries.update_subscription(db, subscription["id"], values)
     return Checked({**subscription, **values}, status, message)
+
+
+def state_in_words(row: dict) -> str:
+    """How a subscription stands, for the page: a sentence, not a status code."""
+    status = row["status"]
+    if status == "gone":
+        return "The feed is gone (the server answered 410 Gone): paused."
+    if row["paused"]:
+        return "Paused: not checked until resumed."
+    if status == "new":
+        return "Not checked yet."
+    if status == "failed":
+        times = "once" if row["failures"] == 1 else f"{row['failures']} times in a row"
+        return f"The last check failed ({times}): checks are spaced out until it works again."
+    if status == "waiting":
+        return "The server asked to wait (429 or 503): the next check waits as long."
+    if status == "updated":
+        return "Working: the last check brought new articles."
+    return "Working: nothing new at the last check."
 
 
 def _is_feed(fetched: Fetched) -> bool:
