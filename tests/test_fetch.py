@@ -25,6 +25,7 @@ PAGE = (FIXTURES / "pages" / "stiri-digi-energie.html").read_bytes()
 
 class Handler(BaseHTTPRequestHandler):
     user_agents: ClassVar[list[str]] = []
+    paths: ClassVar[list[str]] = []
 
     def log_message(self, *args) -> None:  # keep the test output quiet
         pass
@@ -40,6 +41,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         Handler.user_agents.append(self.headers.get("User-Agent", ""))
+        Handler.paths.append(self.path)
         base = f"http://127.0.0.1:{self.server.server_port}"
         if self.path == "/page.html":
             self._send(200, "text/html; charset=utf-8", PAGE)
@@ -122,6 +124,27 @@ def test_fetch_full_replaces_summaries_with_pages_and_keeps_what_fails(db, serve
     assert full["source"] == "Știri Exemplu"
     assert rows["Pagina care lipsește"]["kind"] == "teaser"
     assert any("404" in w and "kept the summary" in w for w in result.warnings)
+
+
+def test_fetch_full_fetches_a_page_once_across_checks(db, server):
+    """A feed checked again (a new item arrived) does not fetch the pages it completed
+    before: their articles are stored, under their canonical addresses."""
+    import_url(db, server + "/feed.xml", load_rules(), fetch_full=True)
+    Handler.paths.clear()
+    import_url(db, server + "/feed.xml", load_rules(), fetch_full=True)
+    assert Handler.paths == ["/feed.xml", "/404"]  # the failed one is tried again
+    assert db.execute("SELECT count(*) FROM articles WHERE kind = 'article'").fetchone()[0] == 1
+
+
+def test_fetch_full_fetches_a_bounded_number_of_pages_per_check(db, server, monkeypatch):
+    from webreader.importers import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_FULL_TEXT_PAGES", 1)
+    Handler.paths.clear()
+    result = import_url(db, server + "/feed.xml", load_rules(), fetch_full=True)
+    assert len([p for p in Handler.paths if p != "/feed.xml"]) == 1
+    assert any("fetched when the feed next changes" in w for w in result.warnings)
+    assert len(list(db.query("SELECT 1 FROM articles"))) == 2  # the other kept as a teaser
 
 
 def test_a_feed_file_with_full_content_gives_sanitized_articles(db):

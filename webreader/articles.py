@@ -419,6 +419,13 @@ def _find_article_match(db: Database, article: Article, values: Signature) -> Ar
     return _find_by_title(db, article["title_key"]) or _find_near_duplicate(db, values)
 
 
+def has_full_article(db: Database, url: str, key: str) -> bool:
+    """Whether a teaser's story is stored as a whole article: by its address, or by its
+    title (a page's canonical address may differ from the one its feed links to)."""
+    sql = "SELECT 1 FROM articles WHERE kind = 'article' AND (url = ? OR title_key = ?) LIMIT 1"
+    return db.execute(sql, [url, key]).fetchone() is not None
+
+
 def _find_near_duplicate(db: Database, values: Signature) -> Article | None:
     """A stored article with near-identical text (duplicates.py), if there is one."""
     if values is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -407,6 +408,12 @@ def import_feed(
     )
 
 
+# A feed with --full-text: pages fetched in one check, at most, and for how long. The rest
+# stay summaries this time (a feed of 100 teasers must not take 25 minutes of fetching).
+MAX_FULL_TEXT_PAGES = 30
+FULL_TEXT_SECONDS = 120
+
+
 def _import_feed(
     db, origin, source_path, data, url, rules, fetch_full, public_only=False
 ) -> ImportResult:
@@ -415,13 +422,26 @@ def _import_feed(
     title, entries = parse_feed(data, url=url)
     warnings = []
     rows = []
+    fetched_pages = 0
+    deadline = time.monotonic() + FULL_TEXT_SECONDS
     for entry in entries:
         if fetch_full and entry["kind"] == "teaser" and entry.get("url"):
-            try:
-                page = fetch(entry["url"], public_only=public_only)
-                entry = {**parse_html(page.data, url=page.url).article, "source": entry["source"]}
-            except InvalidInput as exc:
-                warnings.append(f"{entry['url']}: {exc}; kept the summary")
+            page_url = _page_url(entry["url"]) or entry["url"]
+            if articles.has_full_article(db, page_url, title_key(entry["title"])):
+                continue  # completed by an earlier check: its page is not fetched again
+            if fetched_pages == MAX_FULL_TEXT_PAGES or time.monotonic() > deadline:
+                warnings.append(
+                    f"{entry['url']}: kept the summary; its page is fetched when the feed "
+                    f"next changes (a check fetches {MAX_FULL_TEXT_PAGES} pages at most)"
+                )
+            else:
+                fetched_pages += 1
+                try:
+                    page = fetch(entry["url"], public_only=public_only)
+                    article = parse_html(page.data, url=page.url).article
+                    entry = {**article, "source": entry["source"]}
+                except InvalidInput as exc:
+                    warnings.append(f"{entry['url']}: {exc}; kept the summary")
         try:
             rows.append(_signed(finish(entry, entry.get("url") or source_path)))
         except InvalidInput as exc:
