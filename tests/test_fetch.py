@@ -333,3 +333,82 @@ def test_the_add_form_of_a_public_server_refuses_local_addresses(tmp_path, serve
     response = client.post("/add", data={"url": server + "/page.html"})
     assert response.status_code == 400
     assert "address on the server&#39;s own network" in response.text
+
+
+# ---- bodies the server packs: unpacked with a bound, or refused ------------------------------
+
+
+class Packed(BaseHTTPRequestHandler):
+    """Bodies with a Content-Encoding, and one that trickles."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        import gzip
+        import zlib
+
+        page = b"<html><head><title>Packed</title></head><body><p>Hello.</p></body></html>"
+        bodies = {
+            "/gzip": ("gzip", gzip.compress(page)),
+            "/deflate": ("deflate", zlib.compress(page)),
+            "/raw-deflate": ("deflate", zlib.compress(page)[2:-4]),
+            # 20 MB of spaces in 20 KB: unpacked, it passes the limit, and is refused there.
+            "/gzip-bomb": ("gzip", gzip.compress(b" " * (20 * 1024 * 1024))),
+            "/br": ("br", b"\x1b\xff\xff\x7f"),
+            "/damaged": ("gzip", b"\x1f\x8b\x08\x00broken"),
+        }
+        if self.path == "/slow":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b" " * 10)
+                self.wfile.flush()
+                time.sleep(0.1)
+            return
+        coding, body = bodies[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", coding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def packed():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Packed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("path", ["/gzip", "/deflate", "/raw-deflate"])
+def test_packed_bodies_are_unpacked(packed, path):
+    assert b"<p>Hello.</p>" in fetch(packed + path).data
+
+
+def test_a_packed_body_is_bounded_as_it_unpacks(packed):
+    with pytest.raises(InvalidInput, match="larger than the 5 MB limit"):
+        fetch(packed + "/gzip-bomb")
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("/br", "encoding webreader does not read"), ("/damaged", "gzip data is damaged")],
+)
+def test_an_encoding_not_read_or_damaged_is_refused_in_words(packed, path, reason):
+    with pytest.raises(InvalidInput, match=reason):
+        fetch(packed + path)
+
+
+def test_an_answer_that_trickles_is_cut_off(packed, monkeypatch):
+    from webreader.importers import web
+
+    monkeypatch.setattr(web, "TOTAL_SECONDS", 1.0)
+    started = time.monotonic()
+    with pytest.raises(InvalidInput, match="took longer than 1 seconds"):
+        fetch(packed + "/slow")
+    assert time.monotonic() - started < 3

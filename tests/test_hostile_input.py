@@ -244,7 +244,17 @@ def test_no_spelling_of_loopback_is_fetched_by_a_public_server(url):
 
 
 @pytest.mark.parametrize(
-    "address", ["::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:10.0.0.1"]
+    "address",
+    [
+        "::127.0.0.1",
+        "64:ff9b::7f00:1",
+        "2002:7f00:1::1",
+        "::ffff:10.0.0.1",
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 to the cloud metadata address
+        "::ffff:0:7f00:1",  # IPv4-translated loopback
+        "fec0::1",  # site-local
+        "ff02::1",  # multicast
+    ],
 )
 def test_ipv6_spellings_of_own_addresses_are_refused(monkeypatch, address):
     """A name may resolve to an IPv6 address that carries an IPv4 one (IPv4-compatible,

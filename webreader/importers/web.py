@@ -8,6 +8,8 @@ import email.utils
 import ipaddress
 import re
 import socket
+import time
+import zlib
 from dataclasses import dataclass
 
 import httpx
@@ -16,7 +18,11 @@ from webreader import __version__
 from webreader.importers.base import InvalidInput
 
 USER_AGENT = f"webreader/{__version__} (self-hosted news reader; fetches pages its user asked for)"
-TIMEOUT_SECONDS = 15.0
+TIMEOUT_SECONDS = 15.0  # for each step: connecting, and each read
+TOTAL_SECONDS = 60.0  # for the whole answer: a server sending a byte a second is cut off
+# The encodings webreader unpacks itself, with a bound on what comes out: a 3 KB brotli body
+# can unpack to gigabytes, and httpx would unpack each piece whole before any size check.
+ACCEPT_ENCODING = "gzip, deflate"
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 # Longer than any page's address; servers commonly refuse beyond 8 KB.
@@ -169,13 +175,21 @@ def _refuse_private_addresses(request: httpx.Request) -> None:
         return  # the connection fails and says so
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not all(each.is_global for each in (ip, *_embedded_ipv4(ip))):
+        if not all(_is_public(each) for each in (ip, *_embedded_ipv4(ip))):
             raise InvalidInput(
                 f"{host} is an address on the server's own network ({ip}): not fetched"
             )
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: the IPv4 is in the low bits
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and none of what the standard library still counts as global: site-local
+    IPv6 (fec0::/10, deprecated but routable inside a site) and multicast."""
+    return ip.is_global and not ip.is_multicast and not getattr(ip, "is_site_local", False)
 
 
 def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list:
@@ -184,9 +198,63 @@ def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list:
     if ip.version == 4:
         return []
     embedded = [ip.ipv4_mapped, ip.sixtofour]
-    if ip in _NAT64 or int(ip) >> 32 == 0:
+    if ip in _NAT64 or ip in _LOCAL_NAT64 or ip in _TRANSLATED or int(ip) >> 32 == 0:
         embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return [address for address in embedded if address is not None]
+
+
+class _Unpacker:
+    """A body as the server encoded it, unpacked piece by piece and never beyond max_bytes
+    (zlib's max_length bounds each step's output, whatever the input's ratio)."""
+
+    def __init__(self, encoding: str, max_bytes: int) -> None:
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise InvalidInput(f"the server sent an encoding webreader does not read ({encoding})")
+        self.coding = codings[0] if codings else None
+        self.max_bytes = max_bytes
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.inflate = None
+        if self.coding in ("gzip", "x-gzip"):
+            self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.raw_deflate = False
+        self.fed = False  # an empty body is empty, whatever its encoding
+
+    def feed(self, data: bytes) -> None:
+        self.fed = self.fed or bool(data)
+        if self.coding is None:
+            self._keep(data)
+            return
+        if self.inflate is None:  # deflate: zlib-wrapped as the standard says, or raw as some send
+            self.raw_deflate = (data[:1] and (data[0] & 0x0F) != 8) or False
+            self.inflate = zlib.decompressobj(
+                -zlib.MAX_WBITS if self.raw_deflate else zlib.MAX_WBITS
+            )
+        try:
+            while data:
+                room = self.max_bytes - self.size + 1
+                self._keep(self.inflate.decompress(data, room))
+                data = self.inflate.unconsumed_tail
+        except zlib.error as exc:
+            raise InvalidInput(f"the server's {self.coding} data is damaged: {exc}") from None
+
+    def finish(self) -> bytes:
+        if self.inflate is not None:
+            try:
+                self._keep(self.inflate.flush())
+            except zlib.error as exc:
+                raise InvalidInput(f"the server's {self.coding} data is damaged: {exc}") from None
+            if self.fed and not self.inflate.eof:
+                raise InvalidInput(f"the server's {self.coding} data is damaged: it stops short")
+        return b"".join(self.parts)
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise InvalidInput(f"larger than the {_size(self.max_bytes)} limit")
+        self.parts.append(data)
 
 
 def fetch(
@@ -212,7 +280,7 @@ def fetch(
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
                 timeout=timeout,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
                 event_hooks={"request": hooks},
             ) as client,
             client.stream("GET", parsed, headers=_conditional(etag, last_modified)) as response,
@@ -235,14 +303,15 @@ def fetch(
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise InvalidInput(f"larger than the {_size(max_bytes)} limit")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise InvalidInput(f"larger than the {_size(max_bytes)} limit")
-                chunks.append(chunk)
+            unpack = _Unpacker(response.headers.get("Content-Encoding", ""), max_bytes)
+            deadline = time.monotonic() + TOTAL_SECONDS
+            for chunk in response.iter_raw():
+                unpack.feed(chunk)
+                if time.monotonic() > deadline:
+                    raise InvalidInput(f"the answer took longer than {TOTAL_SECONDS:g} seconds")
+            body = unpack.finish()
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return Fetched(str(response.url), media_type, b"".join(chunks), **validators)
+            return Fetched(str(response.url), media_type, body, **validators)
     except httpx.TooManyRedirects as exc:
         raise InvalidInput(f"more than {MAX_REDIRECTS} redirects") from exc
     except httpx.TimeoutException as exc:
