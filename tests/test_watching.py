@@ -180,3 +180,60 @@ def test_a_file_set_aside_never_replaces_one_set_aside_before(tmp_path):
         "third",
     ]
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_a_name_that_is_not_utf8_is_set_aside_with_a_reason_and_the_watcher_goes_on(watched):
+    import os
+
+    folder, db_path = watched
+    odd = os.path.join(os.fsencode(folder), b"bad\xff\xfename.txt")
+    with open(odd, "wb") as out:
+        out.write("Nume ciudat\n📅 2024-11-01\n\nText.\n".encode())
+    wait_for(lambda: any("bad" in p for p in statuses(db_path)))
+    (path,) = [p for p in statuses(db_path) if "bad" in p]
+    assert path.endswith("bad\\xff\\xfename.txt")
+    assert "not valid UTF-8" in statuses(db_path)[path][1]
+    (folder / "after.txt").write_text("După\n📅 2024-11-02\n\nIntră.\n", encoding="utf-8")
+    wait_for(lambda: "După" in [t for t, _ in rows(db_path)])
+    assert "După" in [t for t, _ in rows(db_path)]
+
+
+def test_a_busy_database_delays_a_file_and_never_sets_it_aside(tmp_path, monkeypatch):
+    from webreader import db as storage
+
+    monkeypatch.setattr(storage, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(watching, "RETRY_SECONDS", 0.3)
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    db_path = tmp_path / "w.db"
+    open_db(db_path).close()
+    stop = threading.Event()
+    thread = watching.watch(str(db_path), [folder], load_rules(), stop=stop)
+    try:
+        blocker = open_db(db_path)
+        blocker.execute("BEGIN IMMEDIATE")
+        (folder / "waits.txt").write_text("Așteaptă\n📅 2024-11-01\n\nText.\n", encoding="utf-8")
+        time.sleep(watching.SETTLE_SECONDS * 3)  # tried, met the lock, put back
+        blocker.conn.rollback()
+        blocker.close()
+        wait_for(lambda: [t for t, _ in rows(db_path)] == ["Așteaptă"])
+        assert [t for t, _ in rows(db_path)] == ["Așteaptă"]
+        assert not (folder / watching.FAILED_FOLDER).exists()
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_a_watched_folder_inside_a_folder_named_like_the_failures_still_works(tmp_path):
+    folder = tmp_path / watching.FAILED_FOLDER / "drop"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("Totuși\n📅 2024-11-01\n\nText.\n", encoding="utf-8")
+    stop = threading.Event()
+    thread = watching.watch(str(tmp_path / "w.db"), [folder], load_rules(), stop=stop)
+    try:
+        wait_for(lambda: len(rows(tmp_path / "w.db")) == 1)
+        assert [t for t, _ in rows(tmp_path / "w.db")] == ["Totuși"]
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -28,23 +29,25 @@ from webreader.importers.textdump import DumpRules
 SETTLE_SECONDS = 1.0
 FAILED_FOLDER = "webreader-failed"
 MAX_FILE_BYTES = 100 * 1024 * 1024  # larger exports are for `webreader import`
+RETRY_SECONDS = 5.0  # a file met with a busy database is tried again after this
 logger = logging.getLogger("webreader.watching")
 
 
 class _Changes(FileSystemEventHandler):
     """Files that changed, and when they last did."""
 
-    def __init__(self) -> None:
+    def __init__(self, folders: list[Path]) -> None:
         self.lock = threading.Lock()
         self.changed: dict[Path, float] = {}
         self.wake = threading.Event()
+        self.folders = folders
 
-    def note(self, path: str | bytes) -> None:
-        file = Path(path if isinstance(path, str) else path.decode())
-        if file.suffix.lower() not in IMPORT_SUFFIXES or FAILED_FOLDER in file.parts:
+    def note(self, path: str | bytes, delay: float = 0.0) -> None:
+        file = Path(os.fsdecode(path))
+        if file.suffix.lower() not in IMPORT_SUFFIXES or _set_aside_already(file, self.folders):
             return
         with self.lock:
-            self.changed[file] = time.monotonic()
+            self.changed[file] = time.monotonic() + delay
         self.wake.set()
 
     def on_created(self, event: FileSystemEvent) -> None:
@@ -80,7 +83,7 @@ def watch(
     from webreader.db import open_db
 
     folders = [folder.resolve() for folder in folders]
-    changes = _Changes()
+    changes = _Changes(folders)
     observer = Observer()
     for folder in folders:
         observer.schedule(changes, str(folder), recursive=True)
@@ -88,10 +91,15 @@ def watch(
     db = open_db(db_path)  # the schema made here, before the thread's connection opens
     try:
         for folder in folders:  # what is there already, unless imported before unchanged
-            present = [p for p in find_files([folder]) if FAILED_FOLDER not in p.parts]
-            queries.forget_watched_files(db, str(folder), {str(p) for p in present})
-            for path in present:
-                if not _imported_before(db, path):
+            present = [p for p in find_files([folder]) if not _set_aside_already(p, folders)]
+            try:
+                queries.forget_watched_files(db, str(folder), {_name(p) for p in present})
+                for path in present:
+                    if not _imported_before(db, path):
+                        changes.note(str(path))
+            except (OSError, sqlite3.Error):  # the watcher starts all the same: all retried
+                logger.exception("watch: could not compare %s with what was imported", folder)
+                for path in present:
                     changes.note(str(path))
     finally:
         db.close()
@@ -103,9 +111,15 @@ def watch(
                 changes.wake.wait(SETTLE_SECONDS / 4)
                 changes.wake.clear()
                 for path in changes.settled(time.monotonic()):
-                    # A link could name any file the server may read: only files proper.
-                    if path.is_file() and not path.is_symlink():
-                        _import(db, path, _root(path, folders), rules)
+                    try:
+                        # A link could name any file the server may read: only files proper.
+                        if path.is_file() and not path.is_symlink():
+                            _import(db, path, _root(path, folders), rules)
+                    except sqlite3.OperationalError as exc:  # busy: the file waits its turn
+                        logger.warning("watch: %s waits: %s", path, exc)
+                        changes.note(str(path), delay=RETRY_SECONDS)
+                    except Exception:  # a bug must never stop the watcher
+                        logger.exception("watch: %s could not be handled", path)
         finally:
             observer.stop()
             observer.join(timeout=5)
@@ -121,8 +135,22 @@ def _root(path: Path, folders: list[Path]) -> Path:
     return next((f for f in folders if path.is_relative_to(f)), path.parent)
 
 
+def _set_aside_already(path: Path, folders: list[Path]) -> bool:
+    """Whether a file lies in a FAILED_FOLDER inside a watched folder (the watched folder's
+    own path may hold that name: it does not count)."""
+    root = next((f for f in folders if path.is_relative_to(f)), None)
+    inside = path.relative_to(root).parts if root else path.parts
+    return FAILED_FOLDER in inside[:-1]
+
+
+def _name(path: Path) -> str:
+    """A file's name as the database keeps it: a name that is not UTF-8 (a file system
+    allows any bytes) with its odd bytes written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _imported_before(db, path: Path) -> bool:
-    row = queries.watched_file(db, str(path))
+    row = queries.watched_file(db, _name(path))
     if row is None or row["status"] == "failed":
         return False
     stat = path.stat()
@@ -130,11 +158,17 @@ def _imported_before(db, path: Path) -> bool:
 
 
 def _import(db, path: Path, folder: Path, rules: DumpRules) -> None:
+    """Imports one settled file and notes the outcome; raises sqlite3.OperationalError when
+    the database is busy (the file is tried again later, not set aside)."""
     try:
         stat = path.stat()
     except OSError:
         return  # gone again (renamed or deleted after it settled)
-    if stat.st_size > MAX_FILE_BYTES:
+    if _name(path) != str(path):
+        result = ImportResult(
+            path, "failed", error="its name is not valid UTF-8: rename it and drop it again"
+        )
+    elif stat.st_size > MAX_FILE_BYTES:
         result = ImportResult(
             path,
             "failed",
@@ -143,25 +177,27 @@ def _import(db, path: Path, folder: Path, rules: DumpRules) -> None:
     else:
         try:
             result = import_file(db, path, rules)
+        except sqlite3.OperationalError:
+            raise
         except Exception as exc:  # a bug must not stop the watcher: logged, the file set aside
             logger.exception("watch: importing %s failed", path)
             result = ImportResult(path, "failed", error=f"could not import it: {exc}")
     moved_to = None
     if result.status == "failed":
         moved_to = _set_aside(path)
-        logger.warning("watch: %s: %s (moved to %s)", path, result.error, moved_to)
+        logger.warning("watch: %s: %s (moved to %s)", _name(path), result.error, moved_to)
     else:
-        logger.info("watch: %s: %s", path, result.status)
+        logger.info("watch: %s: %s", _name(path), result.status)
     queries.record_watched_file(
         db,
         {
-            "path": str(path),
-            "folder": str(folder),
+            "path": _name(path),
+            "folder": _name(folder),
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
             "status": result.status,
             "message": result.error,
-            "moved_to": str(moved_to) if moved_to else None,
+            "moved_to": _name(moved_to) if moved_to else None,
             "at": time.time(),
         },
     )
