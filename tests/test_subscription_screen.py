@@ -257,7 +257,7 @@ def test_every_route_that_changes_something_needs_the_right_to_write(public_app)
     ]
     assert len(posts) >= 10
     for rule in posts:
-        path = re.sub(r"<(?:int:)?[a-z_]+>", "1", rule.rule)
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
         response = client.post(path, data={"url": "https://example.org/"})
         assert response.status_code == 303 and "/login" in response.location, rule.rule
 
@@ -320,3 +320,8 @@ def test_the_screen_in_a_browser_subscribes_and_pauses_in_place(
     audited.goto(server.url + "/subscriptions")
     assert audit(audited) == []
     context.close()
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "99999999999999999999999"])
+def test_a_number_beyond_any_subscription_is_a_404(client, number):
+    assert client.post(f"/subscriptions/{number}/pause", data={"paused": "1"}).status_code == 404

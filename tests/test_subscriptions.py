@@ -61,6 +61,16 @@ class Handler(BaseHTTPRequestHandler):
             opml = f'<opml version="2.0"><body><outline text="L" xmlUrl="{feeds.base}/feed"/>'
             self._send(200, "text/xml", (opml + "</body></opml>").encode())
             return
+        if self.path == "/empty":
+            self._send(200, "text/html", b"   ")
+            return
+        if self.path == "/broken":
+            self._send(200, "application/rss+xml", b"<rss><channel><item><title>x</titl")
+            return
+        if self.path == "/untitled":
+            body = rss([7]).replace("<title>Știri locale</title>".encode(), b"")
+            self._send(200, "application/rss+xml", body)
+            return
         if self.path == "/page":
             body = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed">'
             self._send(200, "text/html", body + b"</head><body>Home</body></html>")
@@ -511,3 +521,85 @@ def test_a_new_subscription_is_not_due_while_its_first_check_runs(db, feeds, mon
     monkeypatch.setattr(subscriptions, "_take", take)
     subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
     assert due_meanwhile == []
+
+
+@pytest.mark.parametrize(("path", "reason"), [("/empty", "no feed there"), ("/broken", "cannot be read|no feed")])
+def test_a_feed_that_cannot_be_read_is_refused_and_not_kept(db, feeds, path, reason):
+    with pytest.raises(InvalidInput, match=reason):
+        subscriptions.subscribe(db, f"{feeds.base}{path}", load_rules())
+    assert list_subscriptions(db) == []
+
+
+def test_a_feed_without_a_title_keeps_none(db, feeds):
+    checked = subscriptions.subscribe(db, f"{feeds.base}/untitled", load_rules())
+    assert checked.subscription["title"] is None  # the screen shows its address
+
+
+def test_the_same_feed_written_two_ways_is_one_subscription(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed#top", load_rules())
+    with pytest.raises(InvalidInput, match="already subscribed"):
+        subscriptions.subscribe(db, f"{feeds.base}/feed?", load_rules())
+    assert [r["url"] for r in list_subscriptions(db)] == [f"{feeds.base}/feed"]
+
+
+def test_two_requests_subscribing_at_once_get_one_row_and_a_clear_answer(db, feeds, monkeypatch):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    # The second request checked before the first had stored its row.
+    monkeypatch.setattr(subscriptions.queries, "find_subscription", lambda db, url: None)
+    with pytest.raises(InvalidInput, match="already subscribed"):
+        subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    assert len(list_subscriptions(db)) == 1
+
+
+def test_a_subscription_removed_during_its_check_does_not_stop_the_pass(db, feeds, monkeypatch):
+    for path in ("/feed", "/moved-here"):
+        subscriptions.subscribe(db, f"{feeds.base}{path}", load_rules())
+    first, second = list_subscriptions(db)
+    real = subscriptions.check
+
+    def check(db, subscription, *args, **kwargs):
+        if subscription["id"] == first["id"]:
+            subscriptions.queries.delete_subscription(db, first["id"])
+            raise RuntimeError("the feed broke while it was removed")
+        return real(db, subscription, *args, **kwargs)
+
+    monkeypatch.setattr(subscriptions, "check", check)
+    results = subscriptions.refresh(db, load_rules(), everything=True)
+    assert [c.subscription["id"] for c in results] == [first["id"], second["id"]]
+    assert [r["id"] for r in list_subscriptions(db)] == [second["id"]]
+
+
+def test_a_feed_moved_onto_one_already_followed_is_paused_and_says_so(db, feeds):
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    subscriptions.subscribe(db, f"{feeds.base}/moved-here", load_rules())
+    feeds.answer["/moved-here"] = (301, {"Location": "/feed"})
+    results = {
+        c.subscription["id"]: c for c in subscriptions.refresh(db, load_rules(), everything=True)
+    }
+    moved = find_subscription(db, f"{feeds.base}/moved-here")
+    assert moved["paused"] == 1 and "subscribed already" in moved["error"]
+    assert results[moved["id"]].status == "failed"
+
+
+def test_a_lease_left_by_a_process_that_ended_is_taken_over(db, feeds):
+    import subprocess
+    import sys
+    import time
+
+    from webreader import db as queries
+
+    subscriptions.subscribe(db, f"{feeds.base}/feed", load_rules())
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = f"{subscriptions.socket.gethostname()}:{ended.stdout.strip()}:1:x"
+    queries.take_lease(db, subscriptions.LEASE, gone, 600, time.time())
+    assert subscriptions.refresh_one(db, 1, load_rules()) is not None
+    # A live holder keeps it: this very process.
+    alive = f"{subscriptions.socket.gethostname()}:{subscriptions.os.getpid()}:1:y"
+    queries.take_lease(db, subscriptions.LEASE, alive, 600, time.time())
+    with pytest.raises(subscriptions.Busy):
+        subscriptions.refresh_one(db, 1, load_rules())

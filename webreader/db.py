@@ -398,6 +398,11 @@ def take_lease(
         return True
 
 
+def lease_holder(db: sqlite_utils.Database, name: str) -> str | None:
+    row = db.execute("SELECT holder FROM leases WHERE name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
 def release_lease(db: sqlite_utils.Database, name: str, holder: str) -> None:
     with writing(db):
         db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [name, holder])
@@ -565,8 +570,13 @@ def find_subscription(db: sqlite_utils.Database, url_or_id: str) -> dict | None:
 
 
 def update_subscription(db: sqlite_utils.Database, subscription_id: int, changes: dict) -> None:
+    """Changes a subscription's columns (names from webreader's code, never from input); one
+    removed meanwhile (unsubscribed during its check) changes nothing."""
+    columns = ", ".join(f"{name} = ?" for name in changes)
     with writing(db):
-        db["subscriptions"].update(subscription_id, changes)
+        db.execute(
+            f"UPDATE subscriptions SET {columns} WHERE id = ?", [*changes.values(), subscription_id]
+        )
 
 
 def delete_subscription(db: sqlite_utils.Database, subscription_id: int) -> None:

@@ -16,6 +16,7 @@ from htmx_flask import request
 
 from webreader import db as queries
 from webreader import subscriptions
+from webreader.articles import MAX_ID
 from webreader.db import get_db
 from webreader.importers.base import InvalidInput
 from webreader.library import import_rules
@@ -34,6 +35,7 @@ EVERY_CHOICES = {
 }
 DEFAULT_CHOICE = "1h"
 MAX_FOLDER_CHARS = 300
+ID = f"int(max={MAX_ID})"  # a larger number is no subscription (SQLite's integers end there)
 
 
 def when(seconds: float | None, now: float) -> dict[str, str] | None:
@@ -164,7 +166,7 @@ def subscribe() -> Response:
     return _done(_sentence(f"Subscribed to {name}: {checked.message}"))
 
 
-@bp.post("/subscriptions/<int:subscription_id>/pause")
+@bp.post(f"/subscriptions/<{ID}:subscription_id>/pause")
 def pause_subscription(subscription_id: int) -> Response:
     row = _get(subscription_id)
     paused = _flag("paused")
@@ -178,7 +180,7 @@ def pause_subscription(subscription_id: int) -> Response:
     return _done(f"Paused {name}." if paused else f"Resumed {name}: it is checked next.")
 
 
-@bp.post("/subscriptions/<int:subscription_id>/full-text")
+@bp.post(f"/subscriptions/<{ID}:subscription_id>/full-text")
 def full_text_subscription(subscription_id: int) -> Response:
     row = _get(subscription_id)
     full_text = _flag("full_text")
@@ -192,7 +194,7 @@ def full_text_subscription(subscription_id: int) -> Response:
     return _done(f"{name}: the feed's own text is kept from the next check.")
 
 
-@bp.post("/subscriptions/<int:subscription_id>/refresh")
+@bp.post(f"/subscriptions/<{ID}:subscription_id>/refresh")
 def refresh_subscription(subscription_id: int) -> Response:
     row = _get(subscription_id)
     try:
@@ -207,7 +209,7 @@ def refresh_subscription(subscription_id: int) -> Response:
     return _done(_sentence(f"Checked {name}: {checked.message}"))
 
 
-@bp.post("/subscriptions/<int:subscription_id>/delete")
+@bp.post(f"/subscriptions/<{ID}:subscription_id>/delete")
 def delete_subscription(subscription_id: int) -> Response:
     row = _get(subscription_id)
     queries.delete_subscription(get_db(), row["id"])

@@ -15,12 +15,14 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin
 
+from lxml import etree
 from lxml.html import fromstring
 from sqlite_utils import Database
 
@@ -75,7 +77,7 @@ def subscribe(
     subscribed, an interval under a minute)."""
     if every < MIN_EVERY:
         raise InvalidInput(f"checking more often than every {MIN_EVERY} seconds is not polite")
-    asked = url.strip()
+    asked = urldefrag(url.strip())[0].rstrip("?")  # the same feed, however it was written
     fetched = fetch(asked, public_only=public_only)
     if not _is_feed(fetched):
         asked = discover_feed(fetched)
@@ -98,8 +100,17 @@ def subscribe(
         "next_check_at": now + every,
         "created_at": now,
     }
-    row["id"] = queries.insert_subscription(db, row)
-    return _take(db, row, fetched, rules, public_only, now)
+    try:
+        subscription_id = queries.insert_subscription(db, row)
+    except sqlite3.IntegrityError:  # subscribed meanwhile, by another request
+        raise InvalidInput(f"already subscribed to {feed_url}") from None
+    checked = _take(
+        db, queries.get_subscription(db, subscription_id), fetched, rules, public_only, now
+    )
+    if checked.status == "failed":  # a feed that cannot be read is not kept
+        queries.delete_subscription(db, subscription_id)
+        raise InvalidInput(f"the feed cannot be read: {checked.message}")
+    return checked
 
 
 def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> dict:
@@ -128,7 +139,7 @@ def discover_feed(page: Fetched) -> str | None:
     """The feed a web page names in its head, as an absolute address."""
     try:
         tree = fromstring(page.data)
-    except (ValueError, SyntaxError):  # lxml's ParserError is a SyntaxError
+    except (ValueError, SyntaxError, etree.LxmlError):  # an empty page, a broken one
         return None
     for link in tree.iter("link"):
         rel = (link.get("rel") or "").lower().split()
@@ -149,6 +160,33 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex}"
 
 
+def _take_lease(db: Database, holder: str) -> bool:
+    """The refresh lease for holder, unless another holds it; a holder on this machine
+    whose process has ended (killed mid-pass) holds nothing."""
+    if queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+        return True
+    held_by = queries.lease_holder(db, LEASE)
+    if held_by is None or not _holder_is_gone(held_by):
+        return False
+    logger.warning("refresh: %s ended without giving the lease back: taken over", held_by)
+    queries.release_lease(db, LEASE, held_by)
+    return queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time())
+
+
+def _holder_is_gone(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process, or no such number
+        return False
+    return False
+
+
 def refresh(
     db: Database,
     rules: DumpRules,
@@ -162,7 +200,7 @@ def refresh(
     lease. The lease is renewed before each feed, so a long pass keeps it."""
     holder = _holder()
     started = time.time() if now is None else now
-    if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+    if not _take_lease(db, holder):
         raise Busy("another webreader is refreshing the subscriptions")
     try:
         subscriptions = (
@@ -187,7 +225,7 @@ def refresh_one(
     """Checks one subscription now (the page's "Refresh now"), paused or not; None if there
     is no such subscription. Raises Busy while a pass holds the lease."""
     holder = _holder()
-    if not queries.take_lease(db, LEASE, holder, LEASE_SECONDS, time.time()):
+    if not _take_lease(db, holder):
         raise Busy("the subscriptions are being refreshed right now")
     try:
         subscription = queries.get_subscription(db, subscription_id)
@@ -254,6 +292,11 @@ def check(
         return _failed(db, subscription, now, str(exc), exc.retry_after)
     except InvalidInput as exc:
         return _failed(db, subscription, now, str(exc), None)
+    if fetched.moved_permanently and fetched.url != subscription["url"]:
+        other = queries.find_subscription(db, fetched.url)
+        if other is not None and other["id"] != subscription["id"]:
+            message = f"the feed moved to {fetched.url}, which is subscribed already: paused"
+            return _record(db, subscription, now, "failed", message, paused=1)
     if fetched.status == 304:
         moved = {"url": fetched.url} if fetched.moved_permanently else {}
         return _record(db, subscription, now, "unchanged", "not modified (304)", **moved)
@@ -289,10 +332,7 @@ def _take(
         result = None
     counts = (result.counts if result else None) or {}
     imported = counts.get("imported", 0)
-    # The import's summary is "<feed title>: <n> entries (...)": the title may hold colons.
-    title = (
-        result.title.rsplit(": ", 1)[0] if result and result.title else subscription.get("title")
-    )
+    title = (result.feed_title if result else None) or subscription.get("title")
     changes |= {"body_hash": body_hash, "title": title}
     if imported:
         changes["new_article_at"] = now

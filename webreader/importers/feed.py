@@ -39,6 +39,9 @@ def _date(entry: Any) -> str | None:
         return None
 
 
+MAX_SOURCE_CHARS = 200
+
+
 def parse_feed(data: bytes, *, url: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
     """The feed's title and its entries as article dicts (kind 'article' or 'teaser')."""
     feed = feedparser.parse(data, response_headers={"content-location": url} if url else None)
@@ -46,7 +49,8 @@ def parse_feed(data: bytes, *, url: str | None = None) -> tuple[str | None, list
         if feed.bozo:
             raise InvalidInput(f"not a feed we can read: {feed.bozo_exception}")
         raise InvalidInput("the feed has no entries")
-    source = feed.feed.get("title")
+    # A feed's name, on one line and of a name's length (a feed may send megabytes).
+    source = " ".join((feed.feed.get("title") or "").split())[:MAX_SOURCE_CHARS] or None
     feed_lang = (feed.feed.get("language") or "").split("-")[0].lower() or None
     entries = []
     for entry in feed.entries:

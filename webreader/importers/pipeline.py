@@ -65,6 +65,7 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     # A feed or an export holds many articles: how many were imported, updated, unchanged.
     counts: dict[str, int] | None = None
+    feed_title: str | None = None  # a feed's own title, when it states one
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -450,7 +451,9 @@ def _import_feed(
     with writing(db):
         for row, values in rows:
             counts[_save_entry(db, row, values)] += 1
-    return _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
+    result = _many(origin, f"{title or 'feed'}: {len(rows)} entries", counts, warnings)
+    result.feed_title = title
+    return result
 
 
 def _many(origin, what: str, counts: dict[str, int], warnings: list[str]) -> ImportResult:
