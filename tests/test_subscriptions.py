@@ -523,7 +523,9 @@ def test_a_new_subscription_is_not_due_while_its_first_check_runs(db, feeds, mon
     assert due_meanwhile == []
 
 
-@pytest.mark.parametrize(("path", "reason"), [("/empty", "no feed there"), ("/broken", "cannot be read|no feed")])
+@pytest.mark.parametrize(
+    ("path", "reason"), [("/empty", "no feed there"), ("/broken", "cannot be read|no feed")]
+)
 def test_a_feed_that_cannot_be_read_is_refused_and_not_kept(db, feeds, path, reason):
     with pytest.raises(InvalidInput, match=reason):
         subscriptions.subscribe(db, f"{feeds.base}{path}", load_rules())

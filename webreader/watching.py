@@ -116,10 +116,10 @@ def watch(
                         if path.is_file() and not path.is_symlink():
                             _import(db, path, _root(path, folders), rules)
                     except sqlite3.OperationalError as exc:  # busy: the file waits its turn
-                        logger.warning("watch: %s waits: %s", path, exc)
+                        logger.warning("watch: %s waits: %s", _name(path), exc)
                         changes.note(str(path), delay=RETRY_SECONDS)
                     except Exception:  # a bug must never stop the watcher
-                        logger.exception("watch: %s could not be handled", path)
+                        logger.exception("watch: %s could not be handled", _name(path))
         finally:
             observer.stop()
             observer.join(timeout=5)
@@ -180,12 +180,13 @@ def _import(db, path: Path, folder: Path, rules: DumpRules) -> None:
         except sqlite3.OperationalError:
             raise
         except Exception as exc:  # a bug must not stop the watcher: logged, the file set aside
-            logger.exception("watch: importing %s failed", path)
+            logger.exception("watch: importing %s failed", _name(path))
             result = ImportResult(path, "failed", error=f"could not import it: {exc}")
     moved_to = None
     if result.status == "failed":
         moved_to = _set_aside(path)
-        logger.warning("watch: %s: %s (moved to %s)", _name(path), result.error, moved_to)
+        shown = _name(moved_to) if moved_to else "nowhere"
+        logger.warning("watch: %s: %s (moved to %s)", _name(path), result.error, shown)
     else:
         logger.info("watch: %s: %s", _name(path), result.status)
     queries.record_watched_file(
@@ -224,5 +225,5 @@ def _set_aside(path: Path) -> Path | None:
             path.unlink()
             return target
     except OSError as exc:
-        logger.error("watch: cannot move %s aside: %s", path, exc)
+        logger.error("watch: cannot move %s aside: %s", _name(path), exc)
     return None
