@@ -32,6 +32,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "add_subscription_folders",
         "index_teaser_summaries",
         "add_watched_files",
+        "add_feeds_and_categories",
     ]
     assert migrations.pending(db) == []
 

@@ -27,7 +27,7 @@ def add_subscription_rows(db_path) -> None:
     failing one in a folder, a paused one, and a watched folder with a failure."""
     import time
 
-    from webreader.db import open_db, record_watched_file
+    from webreader.db import insert_subscription, open_db, record_watched_file
 
     now = time.time()
     db = open_db(db_path)
@@ -67,8 +67,8 @@ def add_subscription_rows(db_path) -> None:
                 "created_at": now,
             },
         ]
-        db["subscriptions"].insert_all([{**defaults, **row} for row in rows])
-        db.conn.commit()
+        for row in rows:
+            insert_subscription(db, {**defaults, **row})
         record_watched_file(
             db,
             {

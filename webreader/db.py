@@ -491,6 +491,62 @@ def add_watched_files(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_watched_files_at ON watched_files (status, at)")
 
 
+@migrations()
+def add_feeds_and_categories(db: sqlite_utils.Database) -> None:
+    """The model the APIs speak (api.py, fever.py). Categories: a subscription's folder, with
+    an id (1, "All", is no folder). Feeds: each a subscription, or the articles of one source
+    that came another way (dumps, pages, a feed imported once; '' for no source), kept by
+    triggers. An article notes the subscription that brought it; when the subscription goes,
+    its articles join their source's feed."""
+    db.execute("CREATE TABLE categories (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE)")
+    db.execute("INSERT INTO categories (id, title) VALUES (1, 'All')")
+    db.execute(
+        "INSERT OR IGNORE INTO categories (title) SELECT DISTINCT folder FROM subscriptions "
+        "WHERE folder IS NOT NULL AND folder != '' ORDER BY folder"
+    )
+    db.execute(
+        """CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            subscription_id INTEGER UNIQUE,
+            source TEXT UNIQUE,
+            category_id INTEGER NOT NULL DEFAULT 1,
+            CHECK ((subscription_id IS NULL) != (source IS NULL))
+        )"""
+    )
+    db.execute(
+        "INSERT INTO feeds (subscription_id, category_id) SELECT s.id, coalesce(c.id, 1) "
+        "FROM subscriptions s LEFT JOIN categories c ON c.title = s.folder ORDER BY s.id"
+    )
+    db.execute("ALTER TABLE subscriptions DROP COLUMN folder")
+    db.execute("ALTER TABLE articles ADD COLUMN subscription_id INTEGER")
+    db.execute(
+        "CREATE INDEX idx_articles_subscription ON articles (subscription_id, sort_key) "
+        "WHERE subscription_id IS NOT NULL"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO feeds (source) "
+        "SELECT DISTINCT coalesce(source, '') FROM articles ORDER BY 1"
+    )
+    source_feed = "INSERT OR IGNORE INTO feeds (source) VALUES (coalesce(new.source, ''));"
+    db.execute(
+        "CREATE TRIGGER feeds_of_sources_ai AFTER INSERT ON articles "
+        f"WHEN new.subscription_id IS NULL BEGIN {source_feed} END"
+    )
+    db.execute(
+        "CREATE TRIGGER feeds_of_sources_au AFTER UPDATE OF source, subscription_id ON articles "
+        f"WHEN new.subscription_id IS NULL BEGIN {source_feed} END"
+    )
+    db.execute(
+        "CREATE TRIGGER feeds_of_subscriptions_ai AFTER INSERT ON subscriptions "
+        "BEGIN INSERT INTO feeds (subscription_id) VALUES (new.id); END"
+    )
+    db.execute(
+        "CREATE TRIGGER feeds_of_subscriptions_ad AFTER DELETE ON subscriptions BEGIN "
+        "DELETE FROM feeds WHERE subscription_id = old.id; "
+        "UPDATE articles SET subscription_id = NULL WHERE subscription_id = old.id; END"
+    )
+
+
 MAX_FAILED_FILES = 100  # failures remembered for the import status; the oldest go first
 
 
@@ -539,33 +595,56 @@ def watched_files_summary(db: sqlite_utils.Database, limit: int = 20) -> dict:
     return {"folders": folders, "failures": failures}
 
 
+# A subscription's row as code sees it: its folder is its feed's category (none for "All").
+_SUBSCRIPTION = (
+    "SELECT s.*, f.id AS feed_id, CASE WHEN c.id = 1 THEN NULL ELSE c.title END AS folder "
+    "FROM subscriptions s JOIN feeds f ON f.subscription_id = s.id "
+    "JOIN categories c ON c.id = f.category_id"
+)
+ALL_CATEGORY = 1
+
+
 def insert_subscription(db: sqlite_utils.Database, row: dict) -> int:
+    """A new subscription (its feed made by a trigger, in its folder's category)."""
+    row = dict(row)
+    folder = row.pop("folder", None)
     with writing(db):
-        return db["subscriptions"].insert(row).last_pk
+        subscription_id = db["subscriptions"].insert(row).last_pk
+        _file_under(db, subscription_id, folder)
+        return subscription_id
 
 
 def insert_subscriptions(db: sqlite_utils.Database, rows: list[dict]) -> None:
     with writing(db):
-        db["subscriptions"].insert_all(rows)
+        for row in rows:
+            insert_subscription(db, row)
+
+
+def _file_under(db: sqlite_utils.Database, subscription_id: int, folder: str | None) -> None:
+    if folder:
+        db.execute("INSERT OR IGNORE INTO categories (title) VALUES (?)", [folder])
+        db.execute(
+            "UPDATE feeds SET category_id = (SELECT id FROM categories WHERE title = ?) "
+            "WHERE subscription_id = ?",
+            [folder, subscription_id],
+        )
 
 
 def list_subscriptions(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("SELECT * FROM subscriptions ORDER BY id"))
+    return list(db.query(f"{_SUBSCRIPTION} ORDER BY s.id"))
 
 
 def due_subscriptions(db: sqlite_utils.Database, now: float) -> list[dict]:
-    sql = (
-        "SELECT * FROM subscriptions WHERE NOT paused AND next_check_at <= ? ORDER BY next_check_at"
-    )
+    sql = f"{_SUBSCRIPTION} WHERE NOT s.paused AND s.next_check_at <= ? ORDER BY s.next_check_at"
     return list(db.query(sql, [now]))
 
 
 def get_subscription(db: sqlite_utils.Database, subscription_id: int) -> dict | None:
-    return next(db.query("SELECT * FROM subscriptions WHERE id = ?", [subscription_id]), None)
+    return next(db.query(f"{_SUBSCRIPTION} WHERE s.id = ?", [subscription_id]), None)
 
 
 def find_subscription(db: sqlite_utils.Database, url_or_id: str) -> dict | None:
-    sql = "SELECT * FROM subscriptions WHERE url = ? OR CAST(id AS TEXT) = ?"
+    sql = f"{_SUBSCRIPTION} WHERE s.url = ? OR CAST(s.id AS TEXT) = ?"
     return next(db.query(sql, [url_or_id, url_or_id]), None)
 
 

@@ -324,7 +324,12 @@ def _take(
         return _failed(db, subscription, now, "the address no longer answers with a feed", None)
     try:
         result = pipeline.import_feed(
-            db, fetched, rules, fetch_full=bool(subscription["full_text"]), public_only=public_only
+            db,
+            fetched,
+            rules,
+            fetch_full=bool(subscription["full_text"]),
+            public_only=public_only,
+            subscription_id=subscription["id"],
         )
     except InvalidInput as exc:
         if str(exc) != "the feed has no entries":

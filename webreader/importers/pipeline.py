@@ -401,11 +401,26 @@ def _store_together(
 
 
 def import_feed(
-    db: Database, fetched: Fetched, rules: DumpRules, *, fetch_full: bool, public_only: bool
+    db: Database,
+    fetched: Fetched,
+    rules: DumpRules,
+    *,
+    fetch_full: bool,
+    public_only: bool,
+    subscription_id: int | None = None,
 ) -> ImportResult:
-    """A feed fetched for a subscription (subscriptions.py), imported like any feed."""
+    """A feed fetched for a subscription (subscriptions.py), imported like any feed; its
+    articles note the subscription (the APIs' feed)."""
     return _import_feed(
-        db, fetched.url, fetched.url, fetched.data, fetched.url, rules, fetch_full, public_only
+        db,
+        fetched.url,
+        fetched.url,
+        fetched.data,
+        fetched.url,
+        rules,
+        fetch_full,
+        public_only,
+        subscription_id,
     )
 
 
@@ -416,7 +431,7 @@ FULL_TEXT_SECONDS = 120
 
 
 def _import_feed(
-    db, origin, source_path, data, url, rules, fetch_full, public_only=False
+    db, origin, source_path, data, url, rules, fetch_full, public_only=False, subscription_id=None
 ) -> ImportResult:
     """A feed's entries, in one transaction. With fetch_full, an entry that carries only a
     summary is replaced by its page, fetched and extracted (a failure keeps the summary)."""
@@ -444,9 +459,12 @@ def _import_feed(
                 except InvalidInput as exc:
                     warnings.append(f"{entry['url']}: {exc}; kept the summary")
         try:
-            rows.append(_signed(finish(entry, entry.get("url") or source_path)))
+            row = finish(entry, entry.get("url") or source_path)
         except InvalidInput as exc:
             raise InvalidInput(f"entry {entry['title'][:80]!r}: {exc}") from exc
+        if subscription_id is not None:
+            row["subscription_id"] = subscription_id
+        rows.append(_signed(row))
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     with writing(db):
         for row, values in rows:
