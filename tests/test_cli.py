@@ -193,7 +193,12 @@ def test_serve_refuses_a_port_in_use(serve, db_path):
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = []
     for name, command in cli.commands.items():
+        commands.append((name, command))
+        for sub, subcommand in getattr(command, "commands", {}).items():  # a group's
+            commands.append((f"{name} {sub}", subcommand))
+    for name, command in commands:
         assert "Example:" in (command.help or ""), name
         assert re.search(rf"^webreader {name}\b", readme, re.MULTILINE), name
         for param in command.params:

@@ -33,6 +33,7 @@ def test_opening_creates_the_schema_once(tmp_path):
         "index_teaser_summaries",
         "add_watched_files",
         "add_feeds_and_categories",
+        "add_api_keys",
     ]
     assert migrations.pending(db) == []
 

@@ -572,3 +572,119 @@ def save_dump(
         saved = [save_entry(db, teaser)[0] for teaser in teasers]
     teasers_saved = sum(s in ("imported", "updated") for s in saved)
     return {"status": status, "id": article_id, "teasers": teasers_saved}
+
+
+# ---- entries as the APIs see them (api.py, fever.py) ----------------------------------------
+
+# An article's feed (db.py's feeds): its subscription's, or else its source's.
+_ENTRY_FROM = (
+    "FROM articles a LEFT JOIN feeds fs ON fs.subscription_id = a.subscription_id "
+    "LEFT JOIN feeds fo ON a.subscription_id IS NULL AND fo.source = coalesce(a.source, '')"
+)
+_ENTRY_COLUMNS = (
+    "a.id, a.kind, a.title, a.url, a.author, a.html, a.summary, a.source, a.lang, a.published, "
+    "a.imported_at, a.updated_at, a.read_at, a.starred_at, a.words, a.text, a.content_hash, "
+    "a.paragraphs, a.boilerplate_kept, coalesce(fs.id, fo.id) AS feed_id, "
+    "coalesce(fs.category_id, fo.category_id) AS category_id"
+)
+ENTRY_ORDERS = {
+    "id": "a.id",
+    "status": "a.read_at IS NULL",
+    "published_at": "a.sort_key",
+    "category_id": "coalesce(fs.category_id, fo.category_id)",
+    "category_title": "(SELECT title FROM categories WHERE id = "
+    "coalesce(fs.category_id, fo.category_id))",
+}
+
+
+def feed_condition(feed: dict) -> tuple[str, list[Any]]:
+    """SQL (on articles a) for the entries of one feed (db.get_feed's row)."""
+    if feed["subscription_id"] is not None:
+        return "a.subscription_id = ?", [feed["subscription_id"]]
+    if feed["source"] == "":
+        return "a.subscription_id IS NULL AND (a.source IS NULL OR a.source = '')", []
+    return "a.subscription_id IS NULL AND a.source = ?", [feed["source"]]
+
+
+def feeds_condition(feeds: list[dict]) -> tuple[str, list[Any]]:
+    """SQL for the entries of any of these feeds (a category's)."""
+    if not feeds:
+        return "0", []
+    parts, params = [], []
+    for feed in feeds:
+        sql, values = feed_condition(feed)
+        parts.append(f"({sql})")
+        params += values
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def list_entries(
+    db: Database,
+    conditions: list[str],
+    params: list[Any],
+    *,
+    order: str = "a.sort_key",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+    count: bool = True,
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """Entries meeting every condition (SQL on a, with their params), in order, and how
+    many meet them (None when count is False)."""
+    where = " AND ".join(conditions) or "1"
+    direction = "DESC" if descending else "ASC"
+    rows = _rows(
+        db,
+        f"SELECT {_ENTRY_COLUMNS} {_ENTRY_FROM} WHERE {where} "
+        f"ORDER BY {order} {direction}, a.id {direction} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    total = None
+    if count:
+        total = db.execute(f"SELECT count(*) {_ENTRY_FROM} WHERE {where}", params).fetchone()[0]
+    return total, rows
+
+
+def get_entry(db: Database, entry_id: int) -> dict[str, Any] | None:
+    rows = _rows(db, f"SELECT {_ENTRY_COLUMNS} {_ENTRY_FROM} WHERE a.id = ?", [entry_id])
+    return rows[0] if rows else None
+
+
+def set_entries_read(db: Database, ids: list[int], read: bool) -> None:
+    """Read or unread marks on many entries at once (the first read time kept)."""
+    marks = ", ".join("?" * len(ids))
+    with writing(db):
+        if read:
+            db.execute(
+                f"UPDATE articles SET read_at = ? WHERE id IN ({marks}) AND read_at IS NULL",
+                [_now(), *ids],
+            )
+        else:
+            db.execute(f"UPDATE articles SET read_at = NULL WHERE id IN ({marks})", ids)
+
+
+def mark_read_where(db: Database, condition: str, params: list[Any]) -> None:
+    """Marks read every unread entry meeting condition (SQL on a)."""
+    with writing(db):
+        db.execute(
+            f"UPDATE articles AS a SET read_at = ? WHERE a.read_at IS NULL AND {condition}",
+            [_now(), *params],
+        )
+
+
+def entry_ids(db: Database, condition: str) -> list[int]:
+    """The ids of entries meeting a fixed condition (read state, star): Fever's lists."""
+    return [row[0] for row in db.execute(f"SELECT a.id FROM articles a WHERE {condition}")]
+
+
+def count_by_feed(db: Database) -> dict[str, dict[int, int]]:
+    """Read and unread entries per feed."""
+    reads: dict[int, int] = {}
+    unreads: dict[int, int] = {}
+    sql = (
+        "SELECT coalesce(fs.id, fo.id) AS feed, a.read_at IS NULL AS unread, count(*) "
+        f"{_ENTRY_FROM} GROUP BY feed, unread"
+    )
+    for feed, unread, n in db.execute(sql):
+        (unreads if unread else reads)[feed] = n
+    return {"reads": reads, "unreads": unreads}

@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from flask import (
     Blueprint,
     Flask,
@@ -47,6 +48,8 @@ SESSION_LIFETIME = 30 * 24 * 3600
 MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
+# The APIs authenticate each call themselves (a key or the password, never a cookie).
+API_BLUEPRINTS = {"api", "fever"}
 # The only requests besides GET and HEAD that need no right to write: logging in and out,
 # and the reading preferences (a cookie: anyone's own). Every other POST changes the library,
 # whichever module adds it.
@@ -74,6 +77,78 @@ def set_password(db: Any, password: str) -> None:
 
 def password_hash(db: Any) -> str | None:
     return storage.get_setting(db, PASSWORD_SETTING)
+
+
+# ---- the APIs' credentials (api.py, fever.py) ----------------------------------------------
+
+API_USER = "admin"  # the one user the APIs know (HTTP Basic takes it with the admin password)
+FEVER_SETTING = "fever_api_key"
+MAX_KEY_NAME = 100
+# Passwords that matched the stored hash, as SHA-256 of hash and password: HTTP Basic sends
+# the password with every call, and scrypt costs tens of milliseconds. Bounded; a new
+# password changes the stored hash, so its entries no longer match anything.
+_VERIFIED: LRUCache = LRUCache(maxsize=64)
+
+
+def create_api_key(db: Any, name: str) -> str:
+    """A new API key under name, returned once: only its hash is kept. ValueError when the
+    name is empty, too long or taken."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_KEY_NAME:
+        raise ValueError(f"a key's name is 1 to {MAX_KEY_NAME} characters")
+    if any(key["name"] == name for key in storage.list_api_keys(db)):
+        raise ValueError(f"there is a key named {name!r} already")
+    token = secrets.token_urlsafe(32)
+    storage.insert_api_key(db, name, _token_hash(token), time.time())
+    return token
+
+
+def api_key_id(db: Any, token: str) -> int | None:
+    """The id of the key token is, if it is one (its last use noted, once a minute)."""
+    found = storage.find_api_key(db, _token_hash(token))
+    if found is None:
+        return None
+    now = time.time()
+    if found["last_used_at"] is None or now - found["last_used_at"] > 60:
+        storage.note_api_key_used(db, found["id"], now)
+    return found["id"]
+
+
+def password_matches(db: Any, password: str) -> bool:
+    """Whether password is the admin's (HTTP Basic on the API)."""
+    stored = password_hash(db)
+    if stored is None or not password:
+        return False
+    key = hashlib.sha256(f"{stored}\0{password}".encode()).hexdigest()
+    if key in _VERIFIED:
+        return True
+    if check_password_hash(stored, password):
+        _VERIFIED[key] = True
+        return True
+    return False
+
+
+def password_known(db: Any, password: str) -> bool:
+    """Whether this password was verified lately (it need not count against the limit)."""
+    stored = password_hash(db)
+    return stored is not None and (
+        hashlib.sha256(f"{stored}\0{password}".encode()).hexdigest() in _VERIFIED
+    )
+
+
+def set_fever_password(db: Any, user: str, password: str) -> None:
+    """Fever's key is the MD5 of "user:password", which apps compute and send: so it is
+    what is kept (a password of its own, for this API alone)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"use at least {MIN_PASSWORD_LENGTH} characters")
+    key = hashlib.md5(f"{user}:{password}".encode(), usedforsecurity=False).hexdigest()
+    with writing(db):
+        storage.save_setting(db, FEVER_SETTING, key)
+
+
+def fever_key_matches(db: Any, api_key: str) -> bool:
+    stored = storage.get_setting(db, FEVER_SETTING)
+    return stored is not None and secrets.compare_digest(stored, api_key.strip().lower())
 
 
 def _token_hash(token: str) -> str:
@@ -178,7 +253,7 @@ def local_path(target: str | None) -> str:
 
 
 def _guard() -> Response | None:
-    if request.endpoint in OPEN_ENDPOINTS:
+    if request.endpoint in OPEN_ENDPOINTS or request.blueprint in API_BLUEPRINTS:
         return None
     if not can_read():
         return _to_login(401)

@@ -343,6 +343,19 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+def _read_password(prompt: str) -> str:
+    """Asked twice without echo on a terminal; else the first line of standard input (a
+    second line, if any, must repeat it)."""
+    stdin = sys.stdin
+    if stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt="Repeat it")
+    lines = stdin.read().splitlines()
+    password = lines[0] if lines else ""
+    if len(lines) > 1 and lines[1] != password:
+        raise click.ClickException("password not set: the two lines on standard input differ")
+    return password
+
+
 @cli.command("set-password")
 @db_option
 def set_password(db_path: Path) -> None:
@@ -360,14 +373,7 @@ def set_password(db_path: Path) -> None:
     """
     from webreader import auth
 
-    stdin = sys.stdin
-    if stdin.isatty():
-        password = click.prompt("Admin password", hide_input=True, confirmation_prompt="Repeat it")
-    else:
-        lines = stdin.read().splitlines()
-        password = lines[0] if lines else ""
-        if len(lines) > 1 and lines[1] != password:
-            raise click.ClickException("password not set: the two lines on standard input differ")
+    password = _read_password("Admin password")
     db = _open(db_path)
     try:
         auth.set_password(db, password)
@@ -747,3 +753,118 @@ def refresh(db_path: Path, everything: bool) -> None:
         click.echo("no subscription was due")
     if any(c.status in ("failed", "gone", "waiting") for c in results):
         sys.exit(1)
+
+
+@cli.group("api-key")
+def api_key() -> None:
+    """Keys for the Miniflux-compatible API (/v1/): one per app, each revocable.
+
+    \b
+    Example:
+        webreader api-key create "phone"
+        webreader api-key list
+        webreader api-key revoke "phone"
+    """
+
+
+@api_key.command("create")
+@db_option
+@click.argument("name")
+def api_key_create(db_path: Path, name: str) -> None:
+    """Make a key named NAME and print it, once: only its hash is kept. An app sends it as
+    the X-Auth-Token header.
+
+    \b
+    Example:
+        webreader api-key create "phone" --db articles.db
+    """
+    from webreader import auth
+
+    db = _open(db_path)
+    try:
+        token = auth.create_api_key(db, name)
+    except ValueError as exc:
+        raise click.ClickException(f"no key made: {exc}") from exc
+    finally:
+        db.close()
+    click.echo(token)
+    click.echo(f"(the key {name!r}: copy it now, it is not shown again)", err=True)
+
+
+@api_key.command("list")
+@existing_db_option
+def api_key_list(db_path: Path) -> None:
+    """List the keys: name, when made, when last used (never the keys themselves).
+
+    \b
+    Example:
+        webreader api-key list --db articles.db
+    """
+    from webreader.db import list_api_keys
+
+    db = _open(db_path)
+    try:
+        keys = list_api_keys(db)
+    finally:
+        db.close()
+    if not keys:
+        click.echo('No API keys. Make one with: webreader api-key create "NAME"')
+    for key in keys:
+        click.echo(
+            f"{key['id']}\t{key['name']}\tmade {_when(key['created_at'])}, "
+            f"last used {_when(key['last_used_at'])}"
+        )
+
+
+@api_key.command("revoke")
+@existing_db_option
+@click.argument("name")
+def api_key_revoke(db_path: Path, name: str) -> None:
+    """Revoke the key named NAME (or numbered so in `webreader api-key list`): apps using it
+    are refused from the next call.
+
+    \b
+    Example:
+        webreader api-key revoke "phone" --db articles.db
+    """
+    from webreader.db import delete_api_key
+
+    db = _open(db_path)
+    try:
+        found = delete_api_key(db, name)
+    finally:
+        db.close()
+    if not found:
+        raise click.ClickException(f"no key named {name}")
+    click.echo(f"revoked the key {name}")
+
+
+@cli.command("fever-password")
+@db_option
+@click.option("--user", default="admin", show_default=True, help="The user name apps send.")
+def fever_password(db_path: Path, user: str) -> None:
+    """Set the Fever API's password (for Reeder, Unread, ReadKit, Fiery Feeds: their
+    "Fever" account, at https://HOST/fever/). A password of its own, asked as
+    set-password asks: the API keeps the MD5 of "user:password", as Fever does, so it must
+    not be the admin password.
+
+    \b
+    Example:
+        webreader fever-password --db articles.db
+        printf '%s\\n' "$FEVER_PASSWORD" | webreader fever-password --user me
+    """
+    from webreader import auth
+
+    password = _read_password("Fever password")
+    db = _open(db_path)
+    try:
+        if auth.password_matches(db, password):
+            raise click.ClickException(
+                "password not set: use another than the admin password (Fever keeps a weak hash)"
+            )
+        auth.set_fever_password(db, user, password)
+    except auth.WeakPassword as exc:
+        raise click.ClickException(f"password not set: {exc}") from exc
+    finally:
+        db.close()
+    click.echo(f"Fever password set for {user} in {db_path}; the endpoint is /fever/.")

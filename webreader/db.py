@@ -870,3 +870,110 @@ def init_app(app: Flask) -> None:
     finally:
         db.close()
     app.teardown_appcontext(close_db)
+
+
+# ---- the APIs' model: feeds, categories, keys (api.py, fever.py) ----------------------------
+
+
+@migrations()
+def add_api_keys(db: sqlite_utils.Database) -> None:
+    """Keys for the Miniflux API (only a SHA-256 of each: a key is 32 random bytes, shown
+    once), and when each was last used."""
+    db.execute(
+        "CREATE TABLE api_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+        "token_hash TEXT NOT NULL UNIQUE, created_at REAL NOT NULL, last_used_at REAL)"
+    )
+
+
+_FEED = (
+    "SELECT f.id, f.subscription_id, f.source, f.category_id, c.title AS category_title, "
+    "s.url, s.title, s.full_text, s.paused, s.etag, s.last_modified, s.status, s.error, "
+    "s.failures, s.checked_at, s.next_check_at, s.new_article_at "
+    "FROM feeds f JOIN categories c ON c.id = f.category_id "
+    "LEFT JOIN subscriptions s ON s.id = f.subscription_id"
+)
+
+
+def list_feeds(db: sqlite_utils.Database, category_id: int | None = None) -> list[dict]:
+    where, params = ("WHERE f.category_id = ?", [category_id]) if category_id else ("", [])
+    return list(db.query(f"{_FEED} {where} ORDER BY f.id", params))
+
+
+def get_feed(db: sqlite_utils.Database, feed_id: int) -> dict | None:
+    return next(db.query(f"{_FEED} WHERE f.id = ?", [feed_id]), None)
+
+
+def feed_of_subscription(db: sqlite_utils.Database, subscription_id: int) -> dict | None:
+    return next(db.query(f"{_FEED} WHERE f.subscription_id = ?", [subscription_id]), None)
+
+
+def set_feed_category(db: sqlite_utils.Database, feed_id: int, category_id: int) -> None:
+    with writing(db):
+        db.execute("UPDATE feeds SET category_id = ? WHERE id = ?", [category_id, feed_id])
+
+
+def list_categories(db: sqlite_utils.Database) -> list[dict]:
+    """Each category with its feeds and unread articles counted."""
+    return list(
+        db.query(
+            "SELECT c.id, c.title, (SELECT count(*) FROM feeds f WHERE f.category_id = c.id) "
+            "AS feed_count FROM categories c ORDER BY c.title COLLATE NOCASE, c.id"
+        )
+    )
+
+
+def get_category(db: sqlite_utils.Database, category_id: int) -> dict | None:
+    return next(db.query("SELECT id, title FROM categories WHERE id = ?", [category_id]), None)
+
+
+def find_category(db: sqlite_utils.Database, title: str) -> dict | None:
+    return next(db.query("SELECT id, title FROM categories WHERE title = ?", [title]), None)
+
+
+def insert_category(db: sqlite_utils.Database, title: str) -> int:
+    with writing(db):
+        return db.execute("INSERT INTO categories (title) VALUES (?)", [title]).lastrowid
+
+
+def rename_category(db: sqlite_utils.Database, category_id: int, title: str) -> None:
+    with writing(db):
+        db.execute("UPDATE categories SET title = ? WHERE id = ?", [title, category_id])
+
+
+def delete_category(db: sqlite_utils.Database, category_id: int) -> None:
+    """Removes a category; its feeds move to "All" (nothing of theirs is lost)."""
+    with writing(db):
+        db.execute(
+            "UPDATE feeds SET category_id = ? WHERE category_id = ?", [ALL_CATEGORY, category_id]
+        )
+        db.execute("DELETE FROM categories WHERE id = ?", [category_id])
+
+
+def insert_api_key(db: sqlite_utils.Database, name: str, token_hash: str, now: float) -> None:
+    with writing(db):
+        db.execute(
+            "INSERT INTO api_keys (name, token_hash, created_at) VALUES (?, ?, ?)",
+            [name, token_hash, now],
+        )
+
+
+def list_api_keys(db: sqlite_utils.Database) -> list[dict]:
+    return list(db.query("SELECT id, name, created_at, last_used_at FROM api_keys ORDER BY id"))
+
+
+def find_api_key(db: sqlite_utils.Database, token_hash: str) -> dict | None:
+    sql = "SELECT id, name, last_used_at FROM api_keys WHERE token_hash = ?"
+    return next(db.query(sql, [token_hash]), None)
+
+
+def note_api_key_used(db: sqlite_utils.Database, key_id: int, now: float) -> None:
+    with writing(db):
+        db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [now, key_id])
+
+
+def delete_api_key(db: sqlite_utils.Database, name_or_id: str) -> bool:
+    with writing(db):
+        cursor = db.execute(
+            "DELETE FROM api_keys WHERE name = ? OR CAST(id AS TEXT) = ?", [name_or_id, name_or_id]
+        )
+        return cursor.rowcount > 0

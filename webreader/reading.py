@@ -408,9 +408,16 @@ def busy_database(exc: sqlite3.OperationalError) -> Response:
     return response
 
 
+API_PATHS = ("/v1/", "/fever")
+
+
 def http_error(error: HTTPException) -> Response:
     """Errors as a page, or as a fragment in place of the article for htmx."""
     code = error.code or 500
+    if request.path.startswith(API_PATHS):  # no page for an app: its API's error shape
+        from webreader import api
+
+        return api.error_response(code, error)
     if code >= 500:
         g.is_admin = False  # the database may be what failed: ask it nothing more
     if g.get("refused_host"):  # nothing of the library, and no links for that name
@@ -432,7 +439,7 @@ def http_error(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     """The reader's routes, and what every response of the app shares: the templates'
     context, the reading preferences, ETags, and errors as pages."""
-    from webreader import library, live, subscription_screen  # noqa: F401  (routes join bp)
+    from webreader import api, fever, library, live, subscription_screen  # noqa: F401
 
     app.context_processor(_template_context)
     app.add_template_filter(_long_date, "long_date")
@@ -441,3 +448,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(sqlite3.OperationalError, busy_database)
     app.register_error_handler(HTTPException, http_error)
     app.register_blueprint(bp)
+    api.init_app(app)
+    fever.init_app(app)

@@ -150,6 +150,31 @@ def discover_feed(page: Fetched) -> str | None:
     return None
 
 
+def discover_feeds(page: Fetched) -> list[dict[str, str]]:
+    """What the API's discovery answers: the address itself when it is a feed, else every
+    feed its head names (url, title, type: rss, atom or json)."""
+    if _is_feed(page):
+        head = page.data[:2048].lower()
+        kind = "atom" if b"<feed" in head else "json" if head.lstrip().startswith(b"{") else "rss"
+        return [{"url": page.url, "title": "", "type": kind}]
+    try:
+        tree = fromstring(page.data)
+    except (ValueError, SyntaxError, etree.LxmlError):
+        return []
+    found, seen = [], set()
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower()
+        href = (link.get("href") or "").strip()
+        if "alternate" in rel and kind in _FEED_LINK_TYPES and href:
+            url = urljoin(page.url, href)
+            if url not in seen:
+                seen.add(url)
+                title = " ".join((link.get("title") or "").split())[:200]
+                found.append({"url": url, "title": title, "type": kind.split("/")[1].split("+")[0]})
+    return found
+
+
 class Busy(Exception):
     """Another process (a server, a cron job) is refreshing this library's subscriptions."""
 
