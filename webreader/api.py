@@ -913,12 +913,15 @@ def _unverified_password() -> bool:
     return not auth.password_known(get_db(), credentials.password or "")
 
 
+# Password guesses through the API count as login attempts do (auth.py's limits); calls with
+# a key, or with a password verified lately, are not slowed. Once, when the module loads: a
+# blueprint decorated again for each app would count each call once per app.
+auth.limiter.limit(
+    auth.LOGIN_LIMITS,
+    exempt_when=lambda: not _unverified_password(),
+    error_message="too many password attempts from this address; wait a minute",
+)(bp)
+
+
 def init_app(app) -> None:
-    # Password guesses through the API count as login attempts do (auth.py's limits);
-    # calls with a key, or with a password verified lately, are not slowed.
-    auth.limiter.limit(
-        auth.LOGIN_LIMITS,
-        exempt_when=lambda: not _unverified_password(),
-        error_message="too many password attempts from this address; wait a minute",
-    )(bp)
     app.register_blueprint(bp)

@@ -498,7 +498,10 @@ def add_feeds_and_categories(db: sqlite_utils.Database) -> None:
     that came another way (dumps, pages, a feed imported once; '' for no source), kept by
     triggers. An article notes the subscription that brought it; when the subscription goes,
     its articles join their source's feed."""
-    db.execute("CREATE TABLE categories (id INTEGER PRIMARY KEY, title TEXT NOT NULL UNIQUE)")
+    # AUTOINCREMENT: an id is never given again, so an app's copy cannot name another's.
+    db.execute(
+        "CREATE TABLE categories (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL UNIQUE)"
+    )
     db.execute("INSERT INTO categories (id, title) VALUES (1, 'All')")
     db.execute(
         "INSERT OR IGNORE INTO categories (title) SELECT DISTINCT folder FROM subscriptions "
@@ -506,7 +509,7 @@ def add_feeds_and_categories(db: sqlite_utils.Database) -> None:
     )
     db.execute(
         """CREATE TABLE feeds (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             subscription_id INTEGER UNIQUE,
             source TEXT UNIQUE,
             category_id INTEGER NOT NULL DEFAULT 1,
