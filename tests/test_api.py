@@ -489,3 +489,30 @@ def test_an_older_library_keeps_its_folders_as_categories(tmp_path):
         ("https://b.example/f", None),
     ]
     db.close()
+
+
+def test_counters_match_the_entries_of_each_feed(api, library):
+    """The counts come from triggers' counts less what subscriptions brought: checked
+    against counting each feed's entries, with articles of the subscription's source that
+    came another way and an article of no source."""
+    from conftest import article_row
+
+    db = open_db(library["path"])
+    db["articles"].insert_all(
+        [
+            article_row(300, source="Știri locale", read_at="2024-12-02T00:00:00+00:00"),
+            article_row(301, source="Știri locale"),
+            article_row(302, source=None),
+        ]
+    )
+    db.conn.commit()
+    db.close()
+    api.put(
+        "/v1/entries", json={"entry_ids": ids(api.get("/v1/entries?limit=3")), "status": "read"}
+    )
+    counters = api.get("/v1/feeds/counters").get_json()
+    for feed in api.get("/v1/feeds").get_json():
+        unread = api.get(f"/v1/feeds/{feed['id']}/entries?status=unread").get_json()["total"]
+        read = api.get(f"/v1/feeds/{feed['id']}/entries?status=read").get_json()["total"]
+        assert counters["unreads"].get(str(feed["id"]), 0) == unread, feed["title"]
+        assert counters["reads"].get(str(feed["id"]), 0) == read, feed["title"]

@@ -393,7 +393,8 @@ def get_feeds() -> Response:
 
 @bp.get("/feeds/counters")
 def counters() -> Response:
-    counts = articles.count_by_feed(get_db())
+    db = get_db()
+    counts = articles.count_by_feed(db, queries.list_feeds(db))
     return jsonify(
         reads={str(k): v for k, v in counts["reads"].items()},
         unreads={str(k): v for k, v in counts["unreads"].items()},
@@ -556,8 +557,9 @@ def get_categories() -> Response:
     counts = request.args.get("counts", "").lower() in ("1", "true")
     unread: dict[int, int] = {}
     if counts:
-        per_feed = articles.count_by_feed(db)["unreads"]
-        for feed in queries.list_feeds(db):
+        feeds = queries.list_feeds(db)
+        per_feed = articles.count_by_feed(db, feeds)["unreads"]
+        for feed in feeds:
             unread[feed["category_id"]] = unread.get(feed["category_id"], 0) + per_feed.get(
                 feed["id"], 0
             )
@@ -718,10 +720,13 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
         if query is None:
             conditions.append("0")
         else:
+            # The newest matches, as many as the page's search ranks: a common word matches
+            # most of the library, and every match would be read to count them.
             conditions.append(
-                "a.id IN (SELECT rowid FROM articles_search WHERE articles_search MATCH ?)"
+                "a.id IN (SELECT rowid FROM articles_search WHERE articles_search MATCH ? "
+                "ORDER BY rowid DESC LIMIT ?)"
             )
-            params.append(query.fts)
+            params += [query.fts, articles.SEARCH_CANDIDATES]
     total, rows = articles.list_entries(
         db,
         conditions,
