@@ -112,3 +112,15 @@ def test_the_import_bench_prints_its_figures_at_smoke_size(tmp_path):
     assert len(stages) >= 9 and any(name.startswith("write") for name, _ in stages)
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nBefore.\n") and "<!-- import results -->" in text
+
+
+def test_the_api_bench_prints_each_call_at_smoke_size(tmp_path):
+    report = tmp_path / "BENCH.md"
+    report.write_text("# Benchmarks\n\nBefore.\n", encoding="utf-8")
+    out = bench("api.py", "--articles", "200", "--repeat", "3", "--write", str(report))
+    rows = re.findall(r"^\| (.+?) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", out, re.M)
+    names = [name for name, *_ in rows]
+    assert "Miniflux: unread, 100 newest" in names and "Fever: 50 items" in names
+    assert all(float(server_p50) > 0 for *_, server_p50 in rows)  # the access log's times
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nBefore.\n") and "<!-- api results -->" in text
