@@ -516,3 +516,34 @@ def test_counters_match_the_entries_of_each_feed(api, library):
         read = api.get(f"/v1/feeds/{feed['id']}/entries?status=read").get_json()["total"]
         assert counters["unreads"].get(str(feed["id"]), 0) == unread, feed["title"]
         assert counters["reads"].get(str(feed["id"]), 0) == read, feed["title"]
+
+
+# ---- keys from the page ----------------------------------------------------------------------
+
+
+def test_the_admin_makes_and_revokes_keys_from_the_page(library):
+    app = create_app({"DATABASE": str(library["path"]), "TESTING": True, "LOGIN_REQUIRED": True})
+    visitor = app.test_client()
+    assert "/login" in visitor.get("/api-keys").location
+    assert "/login" in visitor.post("/api-keys", data={"name": "mine"}).location
+    assert "/login" in visitor.post("/api-keys/1/revoke").location
+    admin = app.test_client()
+    admin.post("/login", data={"password": PASSWORD, "next": "/"})
+    settings = BeautifulSoup(admin.get("/").get_data(as_text=True), "html.parser")
+    assert settings.select_one("#settings a[href='/api-keys']") is not None
+    made = admin.post("/api-keys", data={"name": "tablet"})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in made.headers  # the key is in this answer, nowhere else
+    token = BeautifulSoup(made.get_data(as_text=True), "html.parser").select_one("#new-key")
+    key = {"X-Auth-Token": token.get_text()}
+    assert admin.get("/v1/me", headers=key).status_code == 200
+    listed = BeautifulSoup(admin.get("/api-keys").get_data(as_text=True), "html.parser")
+    assert listed.select_one("#new-key") is None and token.get_text() not in str(listed)
+    names = [h.get_text() for h in listed.select(".subscription h3")]
+    assert names == ["phone", "tablet"]
+    refused = admin.post("/api-keys", data={"name": "tablet"})
+    assert refused.status_code == 400 and "already" in refused.get_data(as_text=True)
+    tablet_id = int(listed.select(".subscription")[1]["id"].split("-")[1])
+    assert admin.post(f"/api-keys/{tablet_id}/revoke").status_code == 303
+    assert admin.get("/v1/me", headers=key).status_code == 401
+    assert admin.post(f"/api-keys/{tablet_id}/revoke").status_code == 404

@@ -35,6 +35,7 @@ PAGES = {
     "not-found": "/articles/999",
     "malformed-id": "/articles/abc",
     "subscriptions": "/subscriptions",
+    "api-keys": "/api-keys",
 }
 FRAGMENTS = {
     "article": "/articles/1",

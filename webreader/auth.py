@@ -56,7 +56,7 @@ API_BLUEPRINTS = {"api", "fever"}
 WRITES_FOR_ANYONE = {"auth.login", "auth.logout", "reader.settings"}
 # Pages that show how the library is run (its subscriptions, their errors, the server's
 # folders): for whoever may change it, or would once logged in.
-MANAGE_ENDPOINTS = {"reader.subscriptions_page"}
+MANAGE_ENDPOINTS = {"reader.subscriptions_page", "reader.api_keys_page"}
 
 bp = Blueprint("auth", __name__)
 limiter = Limiter(lambda: client_key(), storage_uri="memory://", headers_enabled=True)
