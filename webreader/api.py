@@ -32,7 +32,7 @@ from webreader import __version__, articles, auth, boilerplate, origins, search
 from webreader import db as queries
 from webreader.db import get_db
 from webreader.importers.base import InvalidInput
-from webreader.text import count_words, reading_minutes
+from webreader.text import reading_minutes
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 USER_ID = 1
@@ -187,7 +187,7 @@ def _content(db, entry: dict) -> str:
 
 
 def _entry_json(db, entry: dict, feeds: dict[int, dict]) -> dict[str, Any]:
-    words = entry["words"] if entry["words"] is not None else count_words(entry["text"])
+    words = entry["words"] or 0
     feed = feeds.get(entry["feed_id"])
     return {
         "id": entry["id"],
@@ -727,6 +727,9 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
                 "ORDER BY rowid DESC LIMIT ?)"
             )
             params += [query.fts, articles.SEARCH_CANDIDATES]
+    known = None  # the read state alone: the counts triggers keep answer "how many"
+    if conditions == [f"({_STATUSES['unread']})"]:
+        known = articles.count_unread(db)
     total, rows = articles.list_entries(
         db,
         conditions,
@@ -735,9 +738,17 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
         descending=direction == "desc",
         limit=limit,
         offset=offset,
+        total=known,
     )
     feeds = _feeds_by_id(db)
-    return jsonify(total=total, entries=[_entry_json(db, row, feeds) for row in rows])
+    return _json({"total": total, "entries": [_entry_json(db, row, feeds) for row in rows]})
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    """JSON as apps read it, without escaping every ă and ș (a third smaller for Romanian
+    text) and without sorting keys (a fifth of a long answer's time)."""
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=status, mimetype="application/json")
 
 
 def _one_entry(
@@ -809,8 +820,7 @@ def fetch_content(entry_id: int) -> Response:
         if result.status == "failed":
             raise APIError(400, f"could not fetch the page: {result.error}")
         entry = articles.get_entry(db, entry_id) or articles.get_entry(db, result.article_id)
-    words = entry["words"] if entry["words"] is not None else count_words(entry["text"])
-    return jsonify(content=_content(db, entry), reading_time=reading_minutes(words))
+    return jsonify(content=_content(db, entry), reading_time=reading_minutes(entry["words"] or 0))
 
 
 # ---- OPML and discovery ---------------------------------------------------------------------

@@ -583,7 +583,9 @@ _ENTRY_FROM = (
 )
 _ENTRY_COLUMNS = (
     "a.id, a.kind, a.title, a.url, a.author, a.html, a.summary, a.source, a.lang, a.published, "
-    "a.imported_at, a.updated_at, a.read_at, a.starred_at, a.words, a.text, a.content_hash, "
+    "a.imported_at, a.updated_at, a.read_at, a.starred_at, a.content_hash, "
+    # The word count; the text (half of a row) only for a row stored before words were.
+    "coalesce(a.words, length(a.text) - length(replace(a.text, ' ', '')) + 1) AS words, "
     "a.paragraphs, a.boilerplate_kept, coalesce(fs.id, fo.id) AS feed_id, "
     "coalesce(fs.category_id, fo.category_id) AS category_id"
 )
@@ -628,9 +630,11 @@ def list_entries(
     limit: int = 100,
     offset: int = 0,
     count: bool = True,
+    total: int | None = None,
 ) -> tuple[int | None, list[dict[str, Any]]]:
     """Entries meeting every condition (SQL on articles a alone, with their params), in
-    order, and how many meet them (None when count is False)."""
+    order, and how many meet them (None when count is False; `total` when the caller knows
+    it from the counts triggers keep)."""
     where = " AND ".join(conditions) or "1"
     direction = "DESC" if descending else "ASC"
     rows = _rows(
@@ -639,8 +643,7 @@ def list_entries(
         f"ORDER BY {order} {direction}, a.id {direction} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    total = None
-    if count:  # the conditions are on articles alone: no join to count them (100 times faster)
+    if count and total is None:  # the conditions are on articles alone: no join to count
         sql = f"SELECT count(*) FROM articles a WHERE {where}"
         total = db.execute(sql, params).fetchone()[0]
     return total, rows
@@ -673,9 +676,11 @@ def mark_read_where(db: Database, condition: str, params: list[Any]) -> None:
         )
 
 
-def entry_ids(db: Database, condition: str) -> list[int]:
-    """The ids of entries meeting a fixed condition (read state, star): Fever's lists."""
-    return [row[0] for row in db.execute(f"SELECT a.id FROM articles a WHERE {condition}")]
+def entry_ids(db: Database, condition: str) -> str:
+    """The ids of entries meeting a fixed condition (read state, star), comma-separated as
+    Fever sends them: joined by SQLite (100,000 ids through Python rows took 45 ms)."""
+    row = db.execute(f"SELECT group_concat(a.id, ',') FROM articles a WHERE {condition}")
+    return row.fetchone()[0] or ""
 
 
 def count_by_feed(db: Database, feeds: list[dict]) -> dict[str, dict[int, int]]:

@@ -96,11 +96,9 @@ def fever() -> Response:
     if _has("links"):
         fields["links"] = []  # no "hot links" here
     if _has("unread_item_ids"):
-        ids = articles.entry_ids(db, "a.read_at IS NULL")
-        fields["unread_item_ids"] = ",".join(map(str, ids))
+        fields["unread_item_ids"] = articles.entry_ids(db, "a.read_at IS NULL")
     if _has("saved_item_ids"):
-        ids = articles.entry_ids(db, "a.starred_at IS NOT NULL")
-        fields["saved_item_ids"] = ",".join(map(str, ids))
+        fields["saved_item_ids"] = articles.entry_ids(db, "a.starred_at IS NOT NULL")
     if _has("items"):
         fields |= _items(db)
     return _answer(**fields)
