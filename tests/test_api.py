@@ -547,3 +547,26 @@ def test_the_admin_makes_and_revokes_keys_from_the_page(library):
     assert admin.post(f"/api-keys/{tablet_id}/revoke").status_code == 303
     assert admin.get("/v1/me", headers=key).status_code == 401
     assert admin.post(f"/api-keys/{tablet_id}/revoke").status_code == 404
+
+
+def test_boilerplate_the_page_sets_aside_is_left_out_of_the_content(api, library):
+    from webreader import boilerplate
+
+    db = open_db(library["path"])
+    article = db["articles"].get(1)
+    found = boilerplate.of_article(article["html"], article["paragraphs"])
+    first = found[0]
+    repeated = article["html"][first.start : first.end]
+    db["paragraph_counts"].upsert(
+        {"source": article["source"], "fingerprint": first.print, "articles": 99},
+        pk=("source", "fingerprint"),
+    )
+    db.conn.commit()
+    db.close()
+    content = api.get("/v1/entries/1").get_json()["content"]
+    listed = next(e for e in api.get("/v1/entries?limit=100").get_json()["entries"] if e["id"] == 1)
+    page = api.client.get("/articles/1").get_data(as_text=True)
+    body = BeautifulSoup(page, "html.parser").select_one(".article-body")
+    assert repeated not in content and listed["content"] == content
+    assert BeautifulSoup(repeated, "html.parser").get_text() not in body.get_text()
+    assert content.strip() and article["html"].replace(repeated, "") == content

@@ -169,24 +169,44 @@ def _feed_json(feed: dict) -> dict[str, Any]:
 
 
 def _content(db, entry: dict) -> str:
-    """The HTML the page shows for an entry: an article's body with the boilerplate it
-    sets aside left out; a teaser's summary, escaped."""
-    if entry["kind"] == "teaser":
-        summary = entry["summary"] or ""
-        return f"<p>{html.escape(summary)}</p>" if summary else ""
-    if entry["boilerplate_kept"]:
-        return entry["html"]
-    paragraphs = boilerplate.of_article(entry["html"], entry["paragraphs"])
-    common = articles.list_common_paragraphs(
-        db,
-        entry["source"],
-        boilerplate.fingerprints(paragraphs),
-        current_app.config["BOILERPLATE_THRESHOLD"],
-    )
-    return boilerplate.split(entry["html"], paragraphs, common)[0]
+    """The HTML the page shows for an entry (see _contents)."""
+    return _contents(db, [entry])[entry["id"]]
 
 
-def _entry_json(db, entry: dict, feeds: dict[int, dict]) -> dict[str, Any]:
+def _contents(db, entries: list[dict]) -> dict[int, str]:
+    """The HTML the page shows for each entry: an article's body with the boilerplate it
+    sets aside left out (the paragraphs common in its source: one query for each source,
+    not one for each entry); a teaser's summary, escaped."""
+    shown: dict[int, str] = {}
+    found: dict[int, list] = {}
+    prints_by_source: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry["kind"] == "teaser":
+            summary = entry["summary"] or ""
+            shown[entry["id"]] = f"<p>{html.escape(summary)}</p>" if summary else ""
+        elif entry["boilerplate_kept"] or not entry["source"]:
+            shown[entry["id"]] = entry["html"]
+        else:
+            found[entry["id"]] = boilerplate.of_article(entry["html"], entry["paragraphs"])
+            prints = prints_by_source.setdefault(entry["source"], set())
+            prints |= boilerplate.fingerprints(found[entry["id"]])
+    threshold = current_app.config["BOILERPLATE_THRESHOLD"]
+    common = {
+        source: articles.list_common_paragraphs(db, source, prints, threshold)
+        for source, prints in prints_by_source.items()
+    }
+    for entry in entries:
+        if entry["id"] in found:
+            paragraphs = found[entry["id"]]
+            shown[entry["id"]] = boilerplate.split(
+                entry["html"], paragraphs, common[entry["source"]]
+            )[0]
+    return shown
+
+
+def _entry_json(
+    db, entry: dict, feeds: dict[int, dict], content: str | None = None
+) -> dict[str, Any]:
     words = entry["words"] or 0
     feed = feeds.get(entry["feed_id"])
     return {
@@ -201,7 +221,7 @@ def _entry_json(db, entry: dict, feeds: dict[int, dict]) -> dict[str, Any]:
         "published_at": _iso(entry["published"] or entry["imported_at"]),
         "created_at": _iso(entry["imported_at"]),
         "changed_at": _iso(entry["updated_at"]),
-        "content": _content(db, entry),
+        "content": _content(db, entry) if content is None else content,
         "author": entry["author"] or "",
         "share_code": "",
         "starred": entry["starred_at"] is not None,
@@ -741,7 +761,9 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
         total=known,
     )
     feeds = _feeds_by_id(db)
-    return _json({"total": total, "entries": [_entry_json(db, row, feeds) for row in rows]})
+    contents = _contents(db, rows)
+    entries = [_entry_json(db, row, feeds, contents[row["id"]]) for row in rows]
+    return _json({"total": total, "entries": entries})
 
 
 def _json(value: Any, status: int = 200) -> Response:

@@ -149,6 +149,7 @@ def _items(db) -> dict[str, Any]:
         db, conditions, params, order="a.id", descending=descending, limit=MAX_ITEMS, count=False
     )
     total = db.execute("SELECT articles FROM library_state").fetchone()[0]
+    contents = api._contents(db, rows)
     return {
         "total_items": total,
         "items": [
@@ -157,7 +158,7 @@ def _items(db) -> dict[str, Any]:
                 "feed_id": row["feed_id"],
                 "title": row["title"],
                 "author": row["author"] or "",
-                "html": api._content(db, row),
+                "html": contents[row["id"]],
                 "url": row["url"] or "",
                 "is_saved": int(row["starred_at"] is not None),
                 "is_read": int(row["read_at"] is not None),
