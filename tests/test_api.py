@@ -48,6 +48,7 @@ def library(db_path):
                 source="Știri locale",
                 subscription_id=sid,
                 published=published,
+                imported_at=f"{published}T08:00:00+00:00",  # arrived the day it came out
                 html=f"<p>Podul numărul {n} a fost reparat.</p>",
                 text=f"Podul numărul {n} a fost reparat.",
                 url=f"https://example.org/podul-{n}",
@@ -570,3 +571,154 @@ def test_boilerplate_the_page_sets_aside_is_left_out_of_the_content(api, library
     assert repeated not in content and listed["content"] == content
     assert BeautifulSoup(repeated, "html.parser").get_text() not in body.get_text()
     assert content.strip() and article["html"].replace(repeated, "") == content
+
+
+# ---- found by attacking it (a helper's review) ------------------------------------------------
+
+
+def test_fetch_content_takes_an_article_page_only(api, library, tmp_path):
+    """A teaser's link is its feed author's to choose: an OPML file or a feed there must
+    not subscribe the library to anything, nor import anything."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = (
+        "<html><head><title>Podul nou</title></head><body><article><h1>Podul nou</h1>"
+        + "<p>Consiliul a votat reparația podului de pe râu, după ani de așteptare.</p>" * 12
+        + "</article></body></html>"
+    ).encode()
+    opml = b"<opml version='2.0'><body><outline xmlUrl='https://example.org/x.xml'/></body></opml>"
+    bodies = {"/page": ("text/html", page), "/list": ("text/xml", opml)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            kind, body = bodies[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        db = open_db(library["path"])
+        teasers = [r["id"] for r in db.query("SELECT id FROM articles WHERE kind = 'teaser'")]
+        db["articles"].update(teasers[0], {"url": f"{base}/list"})
+        db["articles"].update(teasers[1], {"url": f"{base}/page", "title": "Podul nou"})
+        db.conn.commit()
+        db.close()
+        refused = api.get(f"/v1/entries/{teasers[0]}/fetch-content")
+        assert (
+            refused.status_code == 400 and "not an article" in refused.get_json()["error_message"]
+        )
+        assert len(api.get("/v1/feeds").get_json()) == 2  # nothing subscribed to
+        done = api.get(f"/v1/entries/{teasers[1]}/fetch-content").get_json()
+        assert "Consiliul a votat" in done["content"] and done["reading_time"] >= 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_category_of_a_thousand_feeds_is_filtered_in_sql(api, library):
+    db = open_db(library["path"])
+    for n in range(1100):
+        insert_subscription(
+            db,
+            {"url": f"https://example.org/{n}.xml", "every_seconds": 3600, "next_check_at": 0,
+             "created_at": 0, "folder": "Many"},
+        )  # fmt: skip
+    db.close()
+    many = next(c["id"] for c in api.get("/v1/categories").get_json() if c["title"] == "Many")
+    assert api.get(f"/v1/categories/{many}/entries").get_json()["total"] == 0
+    assert api.get(f"/v1/entries?category_id={many}").status_code == 200
+    assert api.put(f"/v1/categories/{many}/mark-all-as-read").status_code == 204
+    statuses = "&".join(["status=read"] * 1100)
+    assert api.get(f"/v1/entries?{statuses}").status_code == 200
+
+
+def test_a_body_nested_too_deep_is_a_400(api):
+    for body in [b"[" * 100_000, b'{"a":' * 5000]:
+        response = api.put("/v1/entries", data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400
+
+
+def test_a_category_made_twice_at_once_is_a_400_not_a_500(api, monkeypatch):
+    from webreader import db as queries
+
+    api.post("/v1/categories", json={"title": "Sport"})
+    monkeypatch.setattr(queries, "find_category", lambda db, title: None)  # checked too early
+    again = api.post("/v1/categories", json={"title": "Sport"})
+    assert again.status_code == 400 and "already exists" in again.get_json()["error_message"]
+
+
+def test_a_refused_feed_update_changes_nothing(api):
+    local = next(f for f in api.get("/v1/feeds").get_json() if f["title"] == "Știri locale")
+    refused = api.put(f"/v1/feeds/{local['id']}", json={"category_id": 1, "title": ""})
+    assert refused.status_code == 400
+    assert api.get(f"/v1/feeds/{local['id']}").get_json()["category"]["title"] == "Local"
+    source = next(f for f in api.get("/v1/feeds").get_json() if f["feed_url"] == "")
+    made = api.post("/v1/categories", json={"title": "Sport"}).get_json()
+    api.put(f"/v1/feeds/{source['id']}", json={"category_id": made["id"], "crawler": True})
+    assert api.get(f"/v1/feeds/{source['id']}").get_json()["category"]["title"] == "All"
+
+
+def test_the_all_category_keeps_its_name(api):
+    assert api.put("/v1/categories/1", json={"title": "Misc"}).status_code == 400
+
+
+def test_revoking_key_2_never_revokes_a_key_named_2(api, library):
+    db = open_db(library["path"])
+    second = auth.create_api_key(db, "laptop")
+    auth.create_api_key(db, "2")
+    db.close()
+    ids_by_name = {k["description"]: k["id"] for k in api.get("/v1/api-keys").get_json()}
+    assert api.delete(f"/v1/api-keys/{ids_by_name['laptop']}").status_code == 204
+    left = {k["description"] for k in api.get("/v1/api-keys").get_json()}
+    assert left == {"phone", "2"}
+    assert api.client.get("/v1/me", headers={"X-Auth-Token": second}).status_code == 401
+
+
+def test_changed_after_and_before_filter_by_the_latest_change(api):
+    """The subscription's two articles were stored in 2024; one is read now."""
+    local = next(f for f in api.get("/v1/feeds").get_json() if f["title"] == "Știri locale")
+    podul = {
+        e["title"]: e["id"]
+        for e in api.get(f"/v1/feeds/{local['id']}/entries").get_json()["entries"]
+    }
+    api.put("/v1/entries", json={"entry_ids": [podul["Podul 1"]], "status": "read"})
+    in_feed = f"feed_id={local['id']}"
+    assert ids(api.get(f"/v1/entries?{in_feed}&changed_after=1893456000")) == []  # 2030
+    assert ids(api.get(f"/v1/entries?{in_feed}&changed_after=1735689600")) == [podul["Podul 1"]]
+    assert ids(api.get(f"/v1/entries?{in_feed}&changed_before=1735689600")) == [podul["Podul 2"]]
+
+
+def test_reading_with_a_key_never_waits_for_a_writer(api, library):
+    """A key's last use is noted when the lock is free, and skipped when it is not: an
+    import holding the lock must not keep an app's reads waiting."""
+    import time
+
+    db = open_db(library["path"])
+    db.execute("UPDATE api_keys SET last_used_at = NULL")
+    db.conn.commit()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert api.get("/v1/entries?limit=1").status_code == 200
+        assert time.monotonic() - started < 2
+    finally:
+        db.conn.rollback()
+        db.close()
+
+
+def test_api_guesses_and_login_guesses_are_one_count(library):
+    app = create_app({"DATABASE": str(library["path"]), "TESTING": True, "LOGIN_REQUIRED": True})
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.78"
+    for n in range(5):
+        client.post("/login", data={"password": f"guess {n}"})
+    assert client.get("/v1/me", headers=basic("admin", "guess 5")).status_code == 429

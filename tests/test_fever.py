@@ -150,3 +150,56 @@ def test_the_fever_password_command_refuses_the_admin_password(runner, library):
     stored = open_db(library["path"])
     assert auth.fever_key_matches(stored, hashlib.md5(b"me:fever pass 12").hexdigest())
     stored.close()
+
+
+def test_odd_keys_and_ids_are_answers_not_errors(fever):
+    for key in ["é", "\u00e9" * 40, "%00"]:
+        response = fever.client.post("/fever/?api", data={"api_key": key})
+        assert response.status_code == 200 and response.get_json()["auth"] == 0
+    assert fever.client.get("/fever/?api&api_key=%C3%A9").status_code == 200
+    items = fever("items&with_ids=1,²,①,3").get_json()["items"]
+    assert sorted(i["id"] for i in items) == [1, 3]
+
+
+def test_since_id_0_pages_from_the_oldest(fever):
+    first = [i["id"] for i in fever("items&since_id=0").get_json()["items"]]
+    assert first == sorted(first) and first[0] == min(first)
+
+
+def test_mark_before_spares_what_arrived_after_the_apps_sync(fever, library):  # noqa: F811
+    """`before` is the app's last sync: an article that arrived since (whatever its date
+    of publication) stays unread."""
+    import time
+
+    from conftest import article_row
+
+    synced = int(time.time()) + 60  # after everything the library held
+    db = open_db(library["path"])
+    db["articles"].insert(
+        article_row(500, title="Sosit acum", source=None, published="2020-01-01",
+                    imported_at="2099-01-01T00:00:00+00:00")
+    )  # fmt: skip
+    db.conn.commit()
+    db.close()
+    fever(mark="group", **{"as": "read"}, id="0", before=str(synced))
+    unread = fever("items").get_json()["items"]
+    assert [i["title"] for i in unread if not i["is_read"]] == ["Sosit acum"]
+
+
+def test_wrong_keys_are_password_guesses(fever):
+    fever.client.environ_base["REMOTE_ADDR"] = "192.0.2.79"
+    answers = [
+        fever.client.post("/fever/?api", data={"api_key": f"{n:032x}"}).status_code
+        for n in range(6)
+    ]
+    assert answers[:5] == [200] * 5 and answers[5] == 429
+    assert fever.client.post("/fever/?api", data={"api_key": fever.key}).get_json()["auth"] == 1
+
+
+def test_the_key_in_a_query_string_stays_out_of_the_access_log(fever, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="webreader.access"):
+        fever.client.get(f"/fever/?api&items&api_key={fever.key}")
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert fever.key not in logged

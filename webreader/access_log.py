@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+# Credentials some apps send in the query string (Fever's api_key): kept out of the log.
+_SECRET = re.compile(r"(?i)\b(api_key|token|password)=[^&]*")
 logger = logging.getLogger("webreader.access")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -39,7 +42,7 @@ class AccessLog:
         result = self.wsgi_app(environ, logging_start_response)
         path = _text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
         if environ.get("QUERY_STRING"):
-            path += "?" + _text(environ["QUERY_STRING"])
+            path += "?" + _SECRET.sub(r"\1=[hidden]", _text(environ["QUERY_STRING"]))
         logger.info(
             json.dumps(
                 {

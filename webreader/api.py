@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -244,6 +245,8 @@ def _body() -> dict[str, Any]:
         body = json.loads(request.get_data(cache=False) or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise APIError(400, "the body is not JSON webreader reads: nested too deep") from None
     if not isinstance(body, dict):
         raise APIError(400, "the body must be a JSON object")
     return body
@@ -463,33 +466,35 @@ def update_feed(feed_id: int) -> Response:
     db = get_db()
     feed = _feed(feed_id)
     body = _body()
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # everything checked first: a refusal changes nothing
+    category_id = None
     if "category_id" in body:
         category_id = _int(body["category_id"], "category_id", minimum=1)
         if queries.get_category(db, category_id) is None:
             raise APIError(400, "this category does not exist")
-        queries.set_feed_category(db, feed_id, category_id)
     asked = {k for k in ("title", "feed_url", "crawler", "disabled") if k in body}
-    if asked:
-        subscription_id = _subscription_of(feed)
-        if "title" in body:
-            if not isinstance(body["title"], str) or not body["title"].strip():
-                raise APIError(400, "the title must be a non-empty string")
-            changes["title"] = " ".join(body["title"].split())[:200]
-        if "feed_url" in body:
-            url = body["feed_url"]
-            try:
-                check_url(url if isinstance(url, str) else "")
-            except InvalidInput as exc:
-                raise APIError(400, f"the feed URL: {exc}") from None
-            other = queries.find_subscription(db, url)
-            if other is not None and other["id"] != subscription_id:
-                raise APIError(400, "this feed already exists")
-            changes |= {"url": url, "etag": None, "last_modified": None, "body_hash": None}
-        if "crawler" in body:
-            changes |= {"full_text": int(bool(body["crawler"])), "body_hash": None}
-        if "disabled" in body:
-            changes["paused"] = int(bool(body["disabled"]))
+    subscription_id = _subscription_of(feed) if asked else None
+    if "title" in body:
+        if not isinstance(body["title"], str) or not body["title"].strip():
+            raise APIError(400, "the title must be a non-empty string")
+        changes["title"] = " ".join(body["title"].split())[:200]
+    if "feed_url" in body:
+        url = body["feed_url"]
+        try:
+            check_url(url if isinstance(url, str) else "")
+        except InvalidInput as exc:
+            raise APIError(400, f"the feed URL: {exc}") from None
+        other = queries.find_subscription(db, url)
+        if other is not None and other["id"] != subscription_id:
+            raise APIError(400, "this feed already exists")
+        changes |= {"url": url, "etag": None, "last_modified": None, "body_hash": None}
+    if "crawler" in body:
+        changes |= {"full_text": int(bool(body["crawler"])), "body_hash": None}
+    if "disabled" in body:
+        changes["paused"] = int(bool(body["disabled"]))
+    if category_id is not None:
+        queries.set_feed_category(db, feed_id, category_id)
+    if changes:
         queries.update_subscription(db, subscription_id, changes)
     response = jsonify(_feed_json(_feed(feed_id)))
     response.status_code = 201
@@ -601,7 +606,10 @@ def create_category() -> Response:
     db = get_db()
     if queries.find_category(db, title) is not None:
         raise APIError(400, "this category already exists")
-    category_id = queries.insert_category(db, title)
+    try:
+        category_id = queries.insert_category(db, title)
+    except sqlite3.IntegrityError:  # made meanwhile, by another call
+        raise APIError(400, "this category already exists") from None
     return _created(_category_json({"id": category_id, "title": title}))
 
 
@@ -609,11 +617,16 @@ def create_category() -> Response:
 def update_category(category_id: int) -> Response:
     _category(category_id)
     title = _title(_body())
+    if category_id == queries.ALL_CATEGORY:
+        raise APIError(400, "the category All holds the feeds without a folder: it keeps its name")
     db = get_db()
     other = queries.find_category(db, title)
     if other is not None and other["id"] != category_id:
         raise APIError(400, "this category already exists")
-    queries.rename_category(db, category_id, title)
+    try:
+        queries.rename_category(db, category_id, title)
+    except sqlite3.IntegrityError:
+        raise APIError(400, "this category already exists") from None
     return _created(_category_json({"id": category_id, "title": title}))
 
 
@@ -647,7 +660,7 @@ def category_entry(category_id: int, entry_id: int) -> Response:
 @bp.put(f"/categories/<{ID}:category_id>/mark-all-as-read")
 def mark_category_read(category_id: int) -> Response:
     _category(category_id)
-    condition, params = articles.feeds_condition(queries.list_feeds(get_db(), category_id))
+    condition, params = articles.category_condition(category_id)
     articles.mark_read_where(get_db(), condition, params)
     return _no_content()
 
@@ -682,7 +695,7 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
     db = get_db()
     conditions: list[str] = []
     params: list[Any] = []
-    statuses = request.args.getlist("status")
+    statuses = sorted(set(request.args.getlist("status")))
     for status in statuses:
         if status not in _STATUSES:
             raise APIError(400, "invalid entry status")
@@ -691,7 +704,7 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
     order = request.args.get("order") or "published_at"
     if order not in articles.ENTRY_ORDERS:
         raise APIError(400, "invalid entry order")
-    direction = request.args.get("direction") or "desc"
+    direction = request.args.get("direction") or "asc"  # Miniflux's default
     if direction not in ("asc", "desc"):
         raise APIError(400, "invalid entry direction")
     limit = _query_int("limit", DEFAULT_LIMIT)
@@ -710,7 +723,7 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
     if category_id:
         if queries.get_category(db, category_id) is None:
             raise APIError(400, "invalid category ID")
-        sql, values = articles.feeds_condition(queries.list_feeds(db, category_id))
+        sql, values = articles.category_condition(category_id)
         conditions.append(sql)
         params += values
     starred = (request.args.get("starred") or "").lower()
@@ -733,6 +746,12 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
                 f"julianday(coalesce(a.published, a.imported_at)) {operator} "
                 "julianday(?, 'unixepoch')"
             )
+            params.append(value)
+    # Changed: stored again, read or unread, starred or not (the latest of those times).
+    changed = "max(a.updated_at, coalesce(a.read_at, ''), coalesce(a.starred_at, ''))"
+    for name, operator in (("changed_before", "<"), ("changed_after", ">")):
+        if value := _query_int(name):
+            conditions.append(f"julianday({changed}) {operator} julianday(?, 'unixepoch')")
             params.append(value)
     text = (request.args.get("search") or "").strip()
     if text:
@@ -838,10 +857,15 @@ def fetch_content(entry_id: int) -> Response:
     if entry["kind"] == "teaser" and entry["url"]:
         if current_app.config["READ_ONLY"]:
             raise APIError(403, "access forbidden: this library is read-only")
-        result = pipeline.import_url(db, entry["url"], _rules(), public_only=_public_only())
-        if result.status == "failed":
-            raise APIError(400, f"could not fetch the page: {result.error}")
-        entry = articles.get_entry(db, entry_id) or articles.get_entry(db, result.article_id)
+        try:  # the page's article only: a feed or an OPML file there is refused
+            article_id = pipeline.complete_teaser(
+                db, entry["url"], entry["source"], public_only=_public_only()
+            )
+        except InvalidInput as exc:
+            raise APIError(400, f"could not fetch the article: {exc}") from None
+        entry = articles.get_entry(db, entry_id) or articles.get_entry(db, article_id)
+        if entry is None or entry["kind"] == "teaser":
+            raise APIError(400, "could not fetch the article: the page holds none")
     return jsonify(content=_content(db, entry), reading_time=reading_minutes(entry["words"] or 0))
 
 
@@ -937,7 +961,7 @@ def create_api_key() -> Response:
 
 @bp.delete(f"/api-keys/<{ID}:key_id>")
 def delete_api_key(key_id: int) -> Response:
-    if not queries.delete_api_key(get_db(), str(key_id)):
+    if not queries.delete_api_key(get_db(), key_id=key_id):
         raise APIError(404, "resource not found")
     return _no_content()
 
@@ -953,8 +977,9 @@ def _unverified_password() -> bool:
 # Password guesses through the API count as login attempts do (auth.py's limits); calls with
 # a key, or with a password verified lately, are not slowed. Once, when the module loads: a
 # blueprint decorated again for each app would count each call once per app.
-auth.limiter.limit(
+auth.limiter.shared_limit(
     auth.LOGIN_LIMITS,
+    scope=auth.PASSWORD_GUESSES,
     exempt_when=lambda: not _unverified_password(),
     error_message="too many password attempts from this address; wait a minute",
 )(bp)

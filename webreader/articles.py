@@ -608,16 +608,16 @@ def feed_condition(feed: dict) -> tuple[str, list[Any]]:
     return "a.subscription_id IS NULL AND a.source = ?", [feed["source"]]
 
 
-def feeds_condition(feeds: list[dict]) -> tuple[str, list[Any]]:
-    """SQL for the entries of any of these feeds (a category's)."""
-    if not feeds:
-        return "0", []
-    parts, params = [], []
-    for feed in feeds:
-        sql, values = feed_condition(feed)
-        parts.append(f"({sql})")
-        params += values
-    return "(" + " OR ".join(parts) + ")", params
+def category_condition(category_id: int) -> tuple[str, list[Any]]:
+    """SQL for the entries of a category's feeds, asked of the feeds table (a category may
+    hold thousands of feeds: one condition each would pass SQLite's expression depth)."""
+    return (
+        "(a.subscription_id IN (SELECT subscription_id FROM feeds WHERE category_id = ? "
+        "AND subscription_id IS NOT NULL) OR (a.subscription_id IS NULL AND "
+        "coalesce(a.source, '') IN (SELECT source FROM feeds WHERE category_id = ? "
+        "AND source IS NOT NULL)))",
+        [category_id, category_id],
+    )
 
 
 def list_entries(
@@ -696,7 +696,8 @@ def count_by_feed(db: Database, feeds: list[dict]) -> dict[str, dict[int, int]]:
     total, unread_total = db.execute("SELECT articles, unread FROM library_state").fetchone()
     named = sum(n for n, _ in per_source.values())
     named_unread = sum(u for _, u in per_source.values())
-    per_source[""] = (total - named, unread_total - named_unread)  # no source at all
+    empty = per_source.get("", (0, 0))  # a source of '' and no source are one feed
+    per_source[""] = (total - named + empty[0], unread_total - named_unread + empty[1])
     per_subscription: dict[int, list[int]] = {}
     for subscription, source, unread, n in db.execute(
         "SELECT subscription_id, coalesce(source, ''), read_at IS NULL, count(*) FROM articles "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,12 +39,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.urls import iri_to_uri
 
 from webreader import db as storage
-from webreader.db import get_db, writing
+from webreader.db import get_db, without_waiting, writing
 
 PASSWORD_SETTING = "admin_password"
 MIN_PASSWORD_LENGTH = 10
 LOGIN_TITLE = "Log in · webreader"
 LOGIN_LIMITS = "5 per minute; 20 per hour"
+# One count of password guesses per client, wherever they come: the login form, HTTP Basic
+# on the API, Fever keys (api.py, fever.py share this scope).
+PASSWORD_GUESSES = "password-guesses"
 SESSION_LIFETIME = 30 * 24 * 3600
 MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
@@ -109,8 +113,14 @@ def api_key_id(db: Any, token: str) -> int | None:
     if found is None:
         return None
     now = time.time()
-    if found["last_used_at"] is None or now - found["last_used_at"] > 60:
-        storage.note_api_key_used(db, found["id"], now)
+    stale = found["last_used_at"] is None or now - found["last_used_at"] > 60
+    if stale and not current_app.config["READ_ONLY"]:
+        # A note, not a change: never waited for (an import may hold the lock), never an error.
+        try:
+            with without_waiting(db):
+                storage.note_api_key_used(db, found["id"], now)
+        except sqlite3.OperationalError:
+            pass
     return found["id"]
 
 
@@ -148,7 +158,8 @@ def set_fever_password(db: Any, user: str, password: str) -> None:
 
 def fever_key_matches(db: Any, api_key: str) -> bool:
     stored = storage.get_setting(db, FEVER_SETTING)
-    return stored is not None and secrets.compare_digest(stored, api_key.strip().lower())
+    given = api_key.strip().lower().encode("utf-8", "replace")  # any text: compared as bytes
+    return stored is not None and secrets.compare_digest(stored.encode(), given)
 
 
 def _token_hash(token: str) -> str:
@@ -287,8 +298,9 @@ def _auth_context() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 # Every attempt counts, and is counted before the password is checked: counting only the
 # failures after the answer let concurrent guesses through before the first was counted.
-@limiter.limit(
+@limiter.shared_limit(
     LOGIN_LIMITS,
+    scope=PASSWORD_GUESSES,
     methods=["POST"],
     error_message="Too many login attempts from this address. Wait a minute and try again.",
 )

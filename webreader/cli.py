@@ -831,7 +831,9 @@ def api_key_revoke(db_path: Path, name: str) -> None:
 
     db = _open(db_path)
     try:
-        found = delete_api_key(db, name)
+        found = delete_api_key(db, name=name) or (
+            name.isdigit() and delete_api_key(db, key_id=int(name))
+        )
     finally:
         db.close()
     if not found:

@@ -974,9 +974,10 @@ def note_api_key_used(db: sqlite_utils.Database, key_id: int, now: float) -> Non
         db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [now, key_id])
 
 
-def delete_api_key(db: sqlite_utils.Database, name_or_id: str) -> bool:
+def delete_api_key(
+    db: sqlite_utils.Database, *, key_id: int | None = None, name: str | None = None
+) -> bool:
+    """Removes the key with this id, or else with this name; whether there was one."""
+    column, value = ("id", key_id) if key_id is not None else ("name", name)
     with writing(db):
-        cursor = db.execute(
-            "DELETE FROM api_keys WHERE name = ? OR CAST(id AS TEXT) = ?", [name_or_id, name_or_id]
-        )
-        return cursor.rowcount > 0
+        return db.execute(f"DELETE FROM api_keys WHERE {column} = ?", [value]).rowcount > 0

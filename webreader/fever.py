@@ -130,9 +130,9 @@ def _items(db) -> dict[str, Any]:
     conditions: list[str] = []
     params: list[Any] = []
     descending = True
-    if since_id := _number("since_id"):
+    if _has("since_id"):  # since_id=0: from the first item, oldest first
         conditions.append("a.id > ?")
-        params.append(since_id)
+        params.append(_number("since_id"))
         descending = False
     elif max_id := _number("max_id"):
         conditions.append("a.id < ?")
@@ -141,7 +141,7 @@ def _items(db) -> dict[str, Any]:
         ids = []
         for part in (_param("with_ids") or "").split(",")[:MAX_WITH_IDS]:
             part = part.strip()
-            if part.isdigit() and int(part) <= articles.MAX_ID:
+            if part.isascii() and part.isdigit() and int(part) <= articles.MAX_ID:
                 ids.append(int(part))
         conditions.append(f"a.id IN ({', '.join('?' * len(ids))})" if ids else "0")
         params += ids
@@ -181,7 +181,8 @@ def _mark(db) -> Response:
                 articles.set_starred(db, target, status == "saved")
     elif kind in ("feed", "group") and status == "read":
         before = _number("before")
-        published = "julianday(coalesce(a.published, a.imported_at)) < julianday(?, 'unixepoch')"
+        # Arrived (imported) before it: what the app had seen when it asked to mark.
+        published = "julianday(a.imported_at) < julianday(?, 'unixepoch')"
         if kind == "feed":
             feed = queries.get_feed(db, target) if target else None
             if feed is not None:
@@ -190,9 +191,25 @@ def _mark(db) -> Response:
         elif target == 0:  # group 0: everything ("Kindling")
             articles.mark_read_where(db, published, [before or 10**11])
         elif queries.get_category(db, target) is not None:
-            condition, params = articles.feeds_condition(queries.list_feeds(db, target))
+            condition, params = articles.category_condition(target)
             articles.mark_read_where(db, f"{condition} AND {published}", [*params, before])
     return _answer()
+
+
+def _key_is_wrong() -> bool:
+    try:
+        return not auth.fever_key_matches(get_db(), _param("api_key") or "")
+    except Exception:  # the limiter must never be what fails
+        return True
+
+
+# A wrong key is a password guess: counted with the login's and HTTP Basic's (auth.py).
+auth.limiter.shared_limit(
+    auth.LOGIN_LIMITS,
+    scope=auth.PASSWORD_GUESSES,
+    exempt_when=lambda: not _key_is_wrong(),
+    error_message="too many wrong keys from this address; wait a minute",
+)(bp)
 
 
 def init_app(app) -> None:

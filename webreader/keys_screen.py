@@ -65,7 +65,7 @@ def create_api_key() -> Response:
 
 @bp.post(f"/api-keys/<int(max={MAX_ID}):key_id>/revoke")
 def revoke_api_key(key_id: int) -> Response:
-    if not queries.delete_api_key(get_db(), str(key_id)):
+    if not queries.delete_api_key(get_db(), key_id=key_id):
         abort(404, description="There is no such key. It may have been revoked already.")
     message = "Key revoked: apps using it are refused from their next call."
     if wants_fragment():

@@ -424,6 +424,27 @@ def import_feed(
     )
 
 
+def complete_teaser(
+    db: Database, url: str, source: str | None, *, public_only: bool = False
+) -> int | None:
+    """A teaser's page fetched and stored as its article (the API's fetch-content): an HTML
+    page's article only, never what else the address might serve (a feed, an OPML file,
+    an export would import or subscribe to anything its author chose). The article's id."""
+    fetched = fetch(url, public_only=public_only)
+    data = fetched.data
+    if looks_like_opml(data) or looks_like_feed(data) or fetched.content_type in FEED_TYPES:
+        raise InvalidInput("the address serves a feed or a list of feeds, not an article")
+    article = parse_html(data, url=fetched.url).article
+    row = finish({**article, "source": source or article.get("source")}, fetched.url)
+    signed_row, values = _signed(row)
+    with writing(db):
+        return _save_entry_id(db, signed_row, values)
+
+
+def _save_entry_id(db: Database, row: dict[str, Any], values: Any) -> int | None:
+    return articles.save_entry(db, row, values)[1]
+
+
 # A feed with --full-text: pages fetched in one check, at most, and for how long. The rest
 # stay summaries this time (a feed of 100 teasers must not take 25 minutes of fetching).
 MAX_FULL_TEXT_PAGES = 30
