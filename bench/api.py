@@ -76,8 +76,11 @@ def measure(server: Server, path: str, headers: dict[str, str], repeat: int) -> 
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
         client.append((time.perf_counter() - started) * 1000)
-    logged = (path, path.split("?")[0])  # the access log's path, with or without its query
-    server_ms = [e["ms"] for e in server.access_log()[since:] if e.get("path") in logged]
+    # This call's entries (the calls run one after another), by path: the log hides keys.
+    logged = path.split("?")[0]
+    server_ms = [
+        e["ms"] for e in server.access_log()[since:] if e.get("path", "").split("?")[0] == logged
+    ]
     return {
         "first": client[0],
         "warm": percentiles(client[1:]),
