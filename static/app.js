@@ -183,6 +183,34 @@
     }
   });
 
+  // ---- Reading offline (static/sw.js) --------------------------------------------------------
+
+  const root = document.documentElement.dataset.root || "/";
+
+  function showSaved(result) {
+    const status = $("#offline-status");
+    const when = result.at ? new Date(result.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+    const count = result.count || 0;
+    const articles = count === 1 ? "1 article" : `${count} articles`;
+    if (status) {
+      status.textContent = navigator.onLine
+        ? `${articles} saved for reading offline${when ? `, at ${when}` : ""}.`
+        : `Offline: ${articles} saved${when ? ` at ${when}` : ""} can be read.`;
+      status.hidden = false;
+    }
+    document.documentElement.dataset.offline = "ready";
+  }
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data?.type === "saved") showSaved(event.data);
+    });
+    navigator.serviceWorker.register(`${root}sw.js`, { scope: root }).then(async () => {
+      const ready = await navigator.serviceWorker.ready;
+      ready.active?.postMessage({ type: "save", limit: 100 });
+    }).catch(() => {}); // no worker (a private window, say): the page works as it is
+  }
+
   narrow.addEventListener("change", fold);
   fold();
   restorePosition();

@@ -51,7 +51,14 @@ PASSWORD_GUESSES = "password-guesses"
 SESSION_LIFETIME = 30 * 24 * 3600
 MAX_SESSIONS = 100  # logins kept at once; the oldest ends first
 # Endpoints anyone may reach on a private library: logging in, health checks, CSS and JS.
-OPEN_ENDPOINTS = {"auth.login", "auth.logout", "reader.healthz", "static"}
+OPEN_ENDPOINTS = {
+    "auth.login",
+    "auth.logout",
+    "reader.healthz",
+    "static",
+    "reader.manifest",  # the app is installable from the login page too
+    "reader.service_worker",
+}
 # The APIs authenticate each call themselves (a key or the password, never a cookie).
 API_BLUEPRINTS = {"api", "fever"}
 # The only requests besides GET and HEAD that need no right to write: logging in and out,
@@ -337,7 +344,12 @@ def logout() -> Response:
     else:
         end_session(db, session.get("admin"))
     session.clear()
-    return redirect(url_for("reader.index"), 303)
+    response = redirect(url_for("reader.index"), 303)
+    # Everything this browser kept for reading offline (the service worker's copies of
+    # pages, its queue, the worker itself) goes with the login: the next person at this
+    # browser sees none of it.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def client_key() -> str:

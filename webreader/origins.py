@@ -81,9 +81,12 @@ READER_DESTINATIONS = (None, "document", "empty")
 
 
 def is_passive(environ: Mapping[str, Any], host: str) -> bool:
-    """True for a request the reader did not make: it reads, but changes nothing."""
-    return environ.get("HTTP_SEC_FETCH_DEST") not in READER_DESTINATIONS or is_cross_site(
-        environ, host
+    """True for a request the reader did not make: it reads, but changes nothing. The
+    service worker keeping an article for offline reading says so (X-Webreader-Save)."""
+    return (
+        environ.get("HTTP_SEC_FETCH_DEST") not in READER_DESTINATIONS
+        or "HTTP_X_WEBREADER_SAVE" in environ
+        or is_cross_site(environ, host)
     )
 
 

@@ -439,7 +439,15 @@ def http_error(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     """The reader's routes, and what every response of the app shares: the templates'
     context, the reading preferences, ETags, and errors as pages."""
-    from webreader import api, fever, keys_screen, library, live, subscription_screen  # noqa: F401
+    from webreader import (  # noqa: F401  (their routes join the blueprint)
+        api,
+        fever,
+        keys_screen,
+        library,
+        live,
+        offline,
+        subscription_screen,
+    )
 
     app.context_processor(_template_context)
     app.add_template_filter(_long_date, "long_date")

@@ -1,0 +1,129 @@
+"""Reading offline, in Chromium with its service worker: the page and the newest unread
+articles are kept, a saved headline opens offline as it would online, an article not kept
+says so, logging out leaves nothing behind, and the app is installable."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import urllib.request
+
+from playwright.sync_api import Page, expect
+
+from conftest import make_library
+from webreader import auth
+from webreader.db import open_db
+
+PASSWORD = "correct horse battery"
+
+
+def post(server, path: str, form: str) -> None:
+    request = urllib.request.Request(server.url + path, data=form.encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def unread_ids(server) -> list[int]:
+    with urllib.request.urlopen(server.url + "/offline/articles?limit=500", timeout=10) as r:
+        return [a["id"] for a in json.load(r)["articles"]]
+
+
+def test_saved_articles_open_offline_and_others_say_they_were_not_saved(
+    page: Page, serve, tmp_path
+):
+    server = serve(make_library(tmp_path, extra_articles=12))
+    headlines = unread_ids(server)
+    read_elsewhere = headlines[5]
+    post(server, f"/articles/{read_elsewhere}/read", "read=1")  # read: not kept offline
+    never_opened = headlines[3]
+
+    page.goto(server.url + "/")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    status = page.locator("#offline-status")
+    expect(status).to_contain_text("saved for reading offline")
+    # Keeping them left no read mark: the article never opened is still unread.
+    assert never_opened in unread_ids(server)
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#headlines a").first).to_be_visible()
+    page.evaluate("window.__offlineMarker = 'no reload'")
+    page.locator(f'#headlines a[data-article-id="{never_opened}"]').click()
+    here = re.compile(rf"{re.escape(server.url)}/articles/{never_opened}(/[^/]*)?$")
+    expect(page).to_have_url(here, timeout=10_000)
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", str(never_opened)
+    )
+    expect(page.locator("#article h1")).to_be_focused()
+    page.locator(f'#headlines a[data-article-id="{read_elsewhere}"]').click()
+    expect(page.locator("#article h1")).to_have_text("Not saved for offline reading")
+    page.go_back()
+    expect(page).to_have_url(here)
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", str(never_opened)
+    )
+    assert page.evaluate("window.__offlineMarker") == "no reload"
+    # A reload of a kept article's address works offline too.
+    page.goto(f"{server.url}/articles/{never_opened}")
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", str(never_opened)
+    )
+    page.context.set_offline(False)
+
+
+def test_the_app_is_installable(browser_type, browser_type_launch_args, serve, tmp_path):
+    """Chromium's own installability check, read through the DevTools protocol, in a
+    profile of its own (an incognito context is never installable)."""
+    server = serve(make_library(tmp_path))
+    context = browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), **browser_type_launch_args
+    )
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+        cdp = context.new_cdp_session(page)
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"].endswith("/manifest.webmanifest") and not manifest["errors"]
+    finally:
+        context.close()
+
+
+def test_logging_out_leaves_nothing_for_the_next_person(page: Page, serve, tmp_path):
+    """Admin, then a visitor, in the same browser profile: after the logout, nothing the
+    admin's browser kept is there, and offline nothing of the library is shown."""
+    library = make_library(tmp_path)
+    db = open_db(library)
+    auth.set_password(db, PASSWORD)
+    db.close()
+    server = serve(library, args=["--private"])
+    page.goto(server.url + "/login")
+    page.get_by_label("Admin password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    title = page.locator("#article h1").inner_text()
+    assert page.evaluate("caches.keys()") != []
+    page.get_by_role("button", name="Log out").first.click()
+    expect(page).to_have_url(re.compile(r"/login\b"))
+    # The login page may start a worker again: it keeps nothing of the library.
+    kept = page.evaluate(
+        """async () => {
+            const found = [];
+            for (const name of await caches.keys()) {
+                const cache = await caches.open(name);
+                for (const request of await cache.keys()) found.push(request.url);
+            }
+            return found;
+        }"""
+    )
+    assert not [url for url in kept if "/articles/" in url or url.rstrip("/") == server.url]
+    page.context.set_offline(True)
+    with contextlib.suppress(Exception):  # the browser's own offline error: nothing kept
+        page.goto(server.url + "/")
+    with contextlib.suppress(Exception):
+        page.wait_for_load_state()
+    page.wait_for_timeout(300)
+    assert title not in page.content()
+    page.context.set_offline(False)

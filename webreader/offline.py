@@ -1,0 +1,89 @@
+"""Reading offline: an installable web app whose service worker keeps the newest unread
+articles, the page and its files in the browser (static/sw.js does the keeping).
+
+The server's part: the web app manifest (its scope and start follow --url-prefix), the
+worker's script at the root of the scope, the list of articles to keep (the newest unread,
+with the library's generation), and the panel shown for an article that was not kept.
+A request the worker makes to keep a page (X-Webreader-Save) is passive: it leaves no read
+mark (origins.is_passive), so keeping an article is not reading it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, jsonify, render_template, request, url_for
+
+from webreader import articles
+from webreader.assets import asset_url
+from webreader.db import get_db
+from webreader.reading import article_url, bp
+
+DEFAULT_SAVED = 100  # articles kept for offline reading
+MAX_SAVED = 500
+THEME = "#8a3b12"  # the icon's colour
+BACKGROUND = "#fbfaf7"
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    root = url_for("reader.index")
+    body = {
+        "id": root,
+        "name": "webreader",
+        "short_name": "webreader",
+        "description": "A calm, fast reader for news articles.",
+        "start_url": root,
+        "scope": root,
+        "display": "standalone",
+        "background_color": BACKGROUND,
+        "theme_color": THEME,
+        "icons": [
+            {"src": asset_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": asset_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {
+                "src": asset_url("icons/maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The worker's script, at the root of the scope it controls (under --url-prefix too),
+    always checked for a newer copy."""
+    script = Path(current_app.static_folder or "", "sw.js").read_bytes()
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = url_for("reader.index")
+    return response
+
+
+@bp.get("/offline/articles")
+def saved_articles() -> Response:
+    """The articles the worker keeps: the newest unread (?limit, 100 by default), and the
+    library's generation (a change means stale copies)."""
+    try:
+        limit = min(max(int(request.args.get("limit", DEFAULT_SAVED)), 1), MAX_SAVED)
+    except ValueError:
+        limit = DEFAULT_SAVED
+    db = get_db()
+    rows = articles.list_headlines(db, articles.Filters(show="unread"), limit=limit)
+    response = jsonify(
+        generation=articles.get_generation(db),
+        articles=[{"id": row["id"], "url": article_url(row)} for row in rows],
+        not_saved=url_for("reader.not_saved"),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/offline/not-saved")
+def not_saved() -> Response:
+    """The panel the worker shows, offline, for an article it did not keep."""
+    return Response(render_template("_not_saved.html"), mimetype="text/html")
