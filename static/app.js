@@ -203,13 +203,48 @@
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.addEventListener("message", (event) => {
-      if (event.data?.type === "saved") showSaved(event.data);
+      const data = event.data || {};
+      if (data.type === "saved") showSaved(data);
+      if (data.type === "sent") announce(`${data.count === 1 ? "A mark" : `${data.count} marks`} made offline sent.`);
+      if (data.type === "dropped") announce(data.reason);
     });
-    navigator.serviceWorker.register(`${root}sw.js`, { scope: root }).then(async () => {
-      const ready = await navigator.serviceWorker.ready;
-      ready.active?.postMessage({ type: "save", limit: 100 });
+    const files = () =>
+      [...document.querySelectorAll('link[rel="stylesheet"], link[rel="icon"], script[src]')].map(
+        (element) => element.href || element.src,
+      );
+    const worker = async (message) => (await navigator.serviceWorker.ready).active?.postMessage(message);
+    navigator.serviceWorker.register(`${root}sw.js`, { scope: root }).then(() => {
+      worker({ type: "flush" }); // marks made offline last time, if any
+      worker({ type: "save", limit: 100, assets: files() });
     }).catch(() => {}); // no worker (a private window, say): the page works as it is
+    window.addEventListener("online", () => {
+      worker({ type: "flush" });
+      worker({ type: "save", limit: 100, assets: files() });
+    });
+    window.addEventListener("offline", () => {
+      const status = $("#offline-status");
+      if (status && !status.hidden) status.textContent = "Offline: saved articles can be read; marks are sent later.";
+    });
   }
+
+  // A mark made offline (sw.js queued it): the button shows the new state at once.
+  document.addEventListener("webreader:queued", (event) => {
+    const { kind, value } = event.detail || {};
+    const form = $(`#article .${kind === "read" ? "read" : "star"}-form`);
+    const input = form?.querySelector('input[type="hidden"]');
+    const button = form?.querySelector("button");
+    if (!input || !button) return;
+    const on = value === "1";
+    input.value = on ? "0" : "1";
+    if (kind === "read") {
+      button.textContent = on ? "Mark as unread" : "Mark as read";
+    } else {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      const mark = button.querySelector("span");
+      if (mark) mark.textContent = on ? "★" : "☆";
+    }
+    announce(`${kind === "read" ? (on ? "Marked read" : "Marked unread") : (on ? "Starred" : "Unstarred")} on this device: sent when back online.`);
+  });
 
   narrow.addEventListener("change", fold);
   fold();

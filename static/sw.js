@@ -69,11 +69,20 @@ async function navigate(request) {
     return response;
   } catch (error) {
     const kept =
-      (await keptArticle(url)) ||
-      (await caches.match(request, { cacheName: PAGES, ignoreSearch: false })) ||
-      (await caches.match(ROOT, { cacheName: PAGES }));
+      (await keptArticle(url)) || (await caches.match(request, { cacheName: PAGES }));
     if (kept) return kept;
-    throw error;
+    // An article not kept: the front page's frame, with the "not saved" panel in it (never
+    // another article at this address).
+    const front = await caches.match(ROOT, { cacheName: PAGES });
+    if (!front) throw error;
+    if (!ARTICLE_PATH.test(url.pathname)) return front;
+    const page = await front.text();
+    const panel = await (await notSaved()).text();
+    const html = page.replace(
+      /(<main id="article"[^>]*>)[\s\S]*(<\/main>)/,
+      (_, open, close) => `${open}${panel}${close}`,
+    );
+    return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
   }
 }
 
@@ -103,7 +112,16 @@ async function asset(request) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && MARK_PATH.test(url.pathname)) {
+    event.respondWith(markOrQueue(request));
+    return;
+  }
+  if (request.method === "GET" && request.headers.get("HX-Request") && url.pathname === `${ROOT}search`) {
+    event.respondWith(searchOrOffline(request));
+    return;
+  }
+  if (request.method !== "GET") return;
   if (!url.pathname.startsWith(ROOT) || url.pathname === `${ROOT}events`) return;
   if (url.pathname.startsWith(`${ROOT}static/`)) {
     event.respondWith(asset(request));
@@ -120,8 +138,18 @@ async function sizeOf(response) {
   return (await response.clone().arrayBuffer()).byteLength;
 }
 
-async function save(limit, pages) {
+async function save(limit, pages, assets) {
   const saving = { headers: { "X-Webreader-Save": "1" } };
+  const kept = await caches.open(ASSETS);
+  for (const file of assets) {
+    const url = new URL(file, self.location.origin);
+    if (url.origin === self.location.origin && url.pathname.startsWith(`${ROOT}static/`)) {
+      if (!(await kept.match(url))) {
+        const response = await fetch(url);
+        if (response.ok) await kept.put(url, response);
+      }
+    }
+  }
   // The page that asked, and the front page: the first page loaded was not the worker's
   // to keep (it was not running yet).
   for (const page of new Set([ROOT, ...pages])) {
@@ -137,8 +165,6 @@ async function save(limit, pages) {
   const panel = await fetch(notSavedUrl);
   if (panel.ok) await meta.put("not-saved", panel);
   const cache = await caches.open(ARTICLES);
-  const previous = await meta.match("generation");
-  const stale = previous && (await previous.text()) !== String(generation);
   const wanted = new Set(articles.map((a) => articleKey(a.id)));
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
@@ -149,12 +175,15 @@ async function save(limit, pages) {
   let count = 0;
   for (const article of articles) {
     const key = articleKey(article.id);
-    let kept = stale ? null : await cache.match(key);
+    let kept = await cache.match(key);
+    if (kept && kept.headers.get("X-Webreader-Version") !== article.version) kept = null;
     if (!kept) {
       const response = await fetch(article.url, saving);
       if (!response.ok || response.redirected) continue;
-      await cache.put(key, response.clone());
-      kept = response;
+      const headers = new Headers(response.headers);
+      headers.set("X-Webreader-Version", article.version);
+      kept = new Response(await response.blob(), { status: 200, headers });
+      await cache.put(key, kept.clone());
     }
     bytes += await sizeOf(kept);
     if (bytes > MAX_BYTES) {
@@ -171,10 +200,15 @@ async function save(limit, pages) {
 
 let saving = null; // one save at a time, whichever page asks
 self.addEventListener("message", (event) => {
+  if (event.data?.type === "flush") {
+    event.waitUntil(flush());
+    return;
+  }
   if (event.data?.type !== "save") return;
   const limit = Math.min(Math.max(Number(event.data.limit) || 100, 1), 500);
   const pages = event.source?.url ? [event.source.url] : [];
-  saving = saving || save(limit, pages).finally(() => { saving = null; });
+  const assets = Array.isArray(event.data.assets) ? event.data.assets.slice(0, 50) : [];
+  saving = saving || save(limit, pages, assets).finally(() => { saving = null; });
   event.waitUntil(
     saving.then(
       (result) => event.source?.postMessage({ type: "saved", ...result }),
@@ -186,3 +220,141 @@ self.addEventListener("message", (event) => {
     ),
   );
 });
+
+
+// ---- Marks made offline: queued, sent when the connection is back -----------------------------
+
+const MARK_PATH = new RegExp(`^${ROOT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}articles/(\\d+)/(read|star)$`);
+const MAX_QUEUED = 500;
+
+function queueStore(mode, work) {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open("webreader", 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("marks", { keyPath: "url" });
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      const transaction = db.transaction("marks", mode);
+      const result = work(transaction.objectStore("marks"));
+      transaction.oncomplete = () => { db.close(); resolve(result.value); };
+      transaction.onerror = () => { db.close(); reject(transaction.error); };
+    };
+  });
+}
+
+const queued = () => queueStore("readonly", (store) => {
+  const result = {};
+  store.getAll().onsuccess = (event) => { result.value = event.target.result; };
+  return result;
+});
+
+// A mark replaces any earlier one of the same kind on the same article: the last one wins.
+const enqueue = (mark) => queueStore("readwrite", (store) => {
+  store.put(mark);
+  return {};
+});
+const dequeue = (url) => queueStore("readwrite", (store) => {
+  store.delete(url);
+  return {};
+});
+
+async function tell(message) {
+  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage(message);
+}
+
+async function markOrQueue(request) {
+  const body = await request.clone().text();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const all = await queued();
+    if (all.length >= MAX_QUEUED) throw error; // bounded: the browser's own error
+    const url = new URL(request.url).pathname;
+    await enqueue({ url, body, at: Date.now() });
+    try {
+      await self.registration.sync?.register("webreader-marks");
+    } catch (ignored) {
+      // No Background Sync here: the page sends them when it is online again.
+    }
+    const [, id, kind] = url.match(MARK_PATH);
+    const value = new URLSearchParams(body).get(kind === "read" ? "read" : "starred");
+    return new Response(null, {
+      status: 204,
+      headers: { "HX-Trigger": JSON.stringify({ "webreader:queued": { id, kind, value } }) },
+    });
+  }
+}
+
+let flushing = null;
+function flush() {
+  flushing = flushing || sendQueued().finally(() => { flushing = null; });
+  return flushing;
+}
+
+async function sendQueued() {
+  const marks = (await queued()).sort((a, b) => a.at - b.at);
+  let sent = 0;
+  for (const mark of marks) {
+    let response;
+    try {
+      response = await fetch(mark.url, {
+        method: "POST",
+        body: mark.body,
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true" },
+        redirect: "manual",
+      });
+    } catch (error) {
+      return; // still offline: the rest wait too
+    }
+    if (response.status >= 500 || response.status === 429) return; // later
+    await dequeue(mark.url);
+    if (response.ok || response.type === "opaqueredirect") {
+      sent += 1;
+    } else if (response.status === 404) {
+      await tell({ type: "dropped", reason: "The article was deleted meanwhile: a mark made offline was dropped." });
+    } else {
+      await tell({ type: "dropped", reason: `A mark made offline was refused (${response.status}) and dropped.` });
+    }
+  }
+  if (sent) await tell({ type: "sent", count: sent });
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "webreader-marks") event.waitUntil(flush());
+});
+
+// ---- Searching the kept articles, offline -----------------------------------------------------
+
+const fold = (text) => text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+const escapeHtml = (text) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const textOf = (html) => html.replace(/<[^>]*>/g, " ").replace(/&[a-z#0-9]+;/gi, " ");
+
+async function searchOrOffline(request) {
+  try {
+    return await withTimeout(fetch(request), TIMEOUT_MS);
+  } catch (error) {
+    const query = new URL(request.url).searchParams.get("q") || "";
+    const words = fold(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    const cache = await caches.open(ARTICLES);
+    const found = [];
+    let searched = 0;
+    for (const key of await cache.keys()) {
+      const page = await (await cache.match(key)).text();
+      const article = page.match(/<article[\s\S]*?<\/article>/);
+      if (!article) continue;
+      searched += 1;
+      const title = (article[0].match(/<h1[^>]*>([\s\S]*?)<\/h1>/) || [, ""])[1];
+      const haystack = fold(textOf(article[0]));
+      if (words.every((word) => haystack.includes(word))) {
+        found.push({ url: new URL(key.url).pathname, title: textOf(title).trim() });
+      }
+    }
+    const counted = `${found.length} of the ${searched} articles saved on this device match “${escapeHtml(query)}” (searched offline)`;
+    const items = found.map(
+      (f) => `<li><a href="${escapeHtml(f.url)}" hx-get="${escapeHtml(f.url)}" hx-target="#article" hx-push-url="true" class="headline"><span class="headline-title">${escapeHtml(f.title)}</span></a></li>`,
+    );
+    const body = `<p class="listing-count" id="listing-count">${counted}.</p><ol id="headlines" class="headlines results">${items.join("")}</ol>`;
+    return new Response(body, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+}

@@ -24,6 +24,17 @@ def post(server, path: str, form: str) -> None:
         pass
 
 
+def marks(library, article_id: int) -> tuple[str | None, str | None]:
+    db = open_db(library)
+    try:
+        row = db.execute(
+            "SELECT read_at, starred_at FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        return row[0], row[1]
+    finally:
+        db.close()
+
+
 def unread_ids(server) -> list[int]:
     with urllib.request.urlopen(server.url + "/offline/articles?limit=500", timeout=10) as r:
         return [a["id"] for a in json.load(r)["articles"]]
@@ -32,7 +43,8 @@ def unread_ids(server) -> list[int]:
 def test_saved_articles_open_offline_and_others_say_they_were_not_saved(
     page: Page, serve, tmp_path
 ):
-    server = serve(make_library(tmp_path, extra_articles=12))
+    library = make_library(tmp_path, extra_articles=12)
+    server = serve(library)
     headlines = unread_ids(server)
     read_elsewhere = headlines[5]
     post(server, f"/articles/{read_elsewhere}/read", "read=1")  # read: not kept offline
@@ -64,11 +76,43 @@ def test_saved_articles_open_offline_and_others_say_they_were_not_saved(
         "data-article-id", str(never_opened)
     )
     assert page.evaluate("window.__offlineMarker") == "no reload"
-    # A reload of a kept article's address works offline too.
-    page.goto(f"{server.url}/articles/{never_opened}")
+    # Searching offline searches the kept articles, and says so.
+    title = page.locator("#article h1").inner_text()
+    page.locator("#search").fill(title)
+    expect(page.locator("#listing-count")).to_contain_text("searched offline", timeout=10_000)
+    expect(page.locator(f'#headlines a[href="/articles/{never_opened}"]')).to_have_count(1)
+    # Marks made offline: shown at once, queued, sent when the connection is back.
+    page.locator(f'#headlines a[href="/articles/{never_opened}"]').click()
     expect(page.locator("#article [data-article-id]")).to_have_attribute(
         "data-article-id", str(never_opened)
     )
+    page.locator("#article h1").click()
+    page.keyboard.press("m")
+    expect(page.locator("#article .read-form button")).to_have_text("Mark as unread")
+    page.keyboard.press("s")
+    expect(page.locator("#article .star-form button")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#announcer")).to_contain_text("sent when back online")
+    assert marks(library, never_opened) == (None, None)  # not sent yet
+    page.context.set_offline(False)
+    for _ in range(100):
+        if None not in marks(library, never_opened):
+            break
+        page.wait_for_timeout(100)
+    read_at, starred_at = marks(library, never_opened)
+    assert read_at and starred_at
+    page.context.set_offline(True)
+    page.locator("#search").fill("cuvântnicăieri")
+    expect(page.locator("#listing-count")).to_contain_text("0 of the", timeout=10_000)
+    # A reload of a kept article's address works offline too; one no longer kept (read
+    # now) shows the panel in the page's frame, never another article.
+    still_unread = headlines[4]
+    page.goto(f"{server.url}/articles/{still_unread}")
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", str(still_unread)
+    )
+    page.goto(f"{server.url}/articles/{read_elsewhere}")
+    expect(page.locator("#article h1")).to_have_text("Not saved for offline reading")
+    expect(page.locator("#headlines a").first).to_be_visible()
     page.context.set_offline(False)
 
 

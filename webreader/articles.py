@@ -168,6 +168,16 @@ def list_headlines(
     return _rows(db, sql, {**params, "after": after, "limit": limit})
 
 
+def list_unread_versions(db: Database, limit: int) -> list[Article]:
+    """The newest unread articles, in sidebar order, with when each last changed: what the
+    offline worker keeps (offline.py)."""
+    sql = (
+        "SELECT id, slug, updated_at FROM articles a WHERE a.read_at IS NULL "
+        f"ORDER BY {_ORDER} LIMIT ?"
+    )
+    return _rows(db, sql, [limit])
+
+
 def newest_id(db: Database) -> int:
     """The id of the newest row: what an open page knows of, for its live updates."""
     return db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]

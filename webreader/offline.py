@@ -73,10 +73,15 @@ def saved_articles() -> Response:
     except ValueError:
         limit = DEFAULT_SAVED
     db = get_db()
-    rows = articles.list_headlines(db, articles.Filters(show="unread"), limit=limit)
+    rows = articles.list_unread_versions(db, limit)
     response = jsonify(
         generation=articles.get_generation(db),
-        articles=[{"id": row["id"], "url": article_url(row)} for row in rows],
+        # Its version: a copy of an older one is fetched again (the generation moves on
+        # with every read mark, which changes no article's page worth fetching again).
+        articles=[
+            {"id": row["id"], "url": article_url(row), "version": row["updated_at"]}
+            for row in rows
+        ],
         not_saved=url_for("reader.not_saved"),
     )
     response.headers["Cache-Control"] = "no-store"
