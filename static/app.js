@@ -186,12 +186,18 @@
   // ---- Reading offline (static/sw.js) --------------------------------------------------------
 
   const root = document.documentElement.dataset.root || "/";
+  const kept = () => Number(document.documentElement.dataset.kept ?? 100);
 
   function showSaved(result) {
     const status = $("#offline-status");
     const when = result.at ? new Date(result.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
     const count = result.count || 0;
     const articles = count === 1 ? "1 article" : `${count} articles`;
+    if (result.none) {
+      if (status) status.hidden = true;
+      document.documentElement.dataset.offline = "off";
+      return;
+    }
     if (status) {
       status.textContent = navigator.onLine
         ? `${articles} saved for reading offline${when ? `, at ${when}` : ""}.`
@@ -215,11 +221,15 @@
     const worker = async (message) => (await navigator.serviceWorker.ready).active?.postMessage(message);
     navigator.serviceWorker.register(`${root}sw.js`, { scope: root }).then(() => {
       worker({ type: "flush" }); // marks made offline last time, if any
-      worker({ type: "save", limit: 100, assets: files() });
+      worker({ type: "save", limit: kept(), assets: files() });
     }).catch(() => {}); // no worker (a private window, say): the page works as it is
     window.addEventListener("online", () => {
       worker({ type: "flush" });
-      worker({ type: "save", limit: 100, assets: files() });
+      worker({ type: "save", limit: kept(), assets: files() });
+    });
+    // The setting changed: keep as many as it now says (none: the kept ones go).
+    document.addEventListener("change", (event) => {
+      if (event.target?.name === "kept") worker({ type: "save", limit: kept(), assets: files() });
     });
     window.addEventListener("offline", () => {
       const status = $("#offline-status");

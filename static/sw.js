@@ -205,7 +205,14 @@ self.addEventListener("message", (event) => {
     return;
   }
   if (event.data?.type !== "save") return;
-  const limit = Math.min(Math.max(Number(event.data.limit) || 100, 1), 500);
+  const asked = Number(event.data.limit);
+  const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 0), 500) : 100;
+  if (limit === 0) { // keep none: what was kept goes
+    event.waitUntil(
+      caches.delete(ARTICLES).then(() => event.source?.postMessage({ type: "saved", count: 0, none: true })),
+    );
+    return;
+  }
   const pages = event.source?.url ? [event.source.url] : [];
   const assets = Array.isArray(event.data.assets) ? event.data.assets.slice(0, 50) : [];
   saving = saving || save(limit, pages, assets).finally(() => { saving = null; });

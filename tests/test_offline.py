@@ -171,3 +171,22 @@ def test_logging_out_leaves_nothing_for_the_next_person(page: Page, serve, tmp_p
     page.wait_for_timeout(300)
     assert title not in page.content()
     page.context.set_offline(False)
+
+
+def test_the_setting_says_how_many_are_kept_and_none_clears_them(page: Page, serve, tmp_path):
+    server = serve(make_library(tmp_path, extra_articles=6))
+    page.goto(server.url + "/")
+    expect(page.locator("#offline-status")).to_contain_text(
+        "saved for reading offline", timeout=20_000
+    )
+    count = "caches.open('webreader-articles').then((c) => c.keys()).then((k) => k.length)"
+    assert page.evaluate(count) > 0
+    page.locator(".tools button", has_text="Settings").click()
+    page.get_by_label("None").check()
+    expect(page.locator("html")).to_have_attribute("data-offline", "off", timeout=10_000)
+    assert page.evaluate(count) == 0
+    expect(page.locator("#offline-status")).to_be_hidden()
+    page.reload()  # the choice is kept (the preferences cookie): nothing is kept again
+    expect(page.locator("html")).to_have_attribute("data-kept", "0")
+    expect(page.locator("html")).to_have_attribute("data-offline", "off", timeout=10_000)
+    assert page.evaluate(count) == 0

@@ -13,8 +13,15 @@ CHOICES: dict[str, dict[str, str]] = {
     "theme": {"system": "Same as the system", "light": "Light", "dark": "Dark"},
     "font": {"medium": "Medium", "small": "Small", "large": "Large", "x-large": "Extra large"},
     "width": {"medium": "Medium", "narrow": "Narrow", "wide": "Wide"},
+    # How many of the newest unread articles this browser keeps for reading offline.
+    "kept": {"100": "100", "50": "50", "200": "200", "500": "500", "0": "None"},
 }
-LABELS = {"theme": "Theme", "font": "Text size", "width": "Line width"}
+LABELS = {
+    "theme": "Theme",
+    "font": "Text size",
+    "width": "Line width",
+    "kept": "Articles kept for reading offline",
+}
 DEFAULTS = {name: next(iter(choices)) for name, choices in CHOICES.items()}
 
 
