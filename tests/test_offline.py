@@ -190,3 +190,53 @@ def test_the_setting_says_how_many_are_kept_and_none_clears_them(page: Page, ser
     expect(page.locator("html")).to_have_attribute("data-kept", "0")
     expect(page.locator("html")).to_have_attribute("data-offline", "off", timeout=10_000)
     assert page.evaluate(count) == 0
+
+
+def test_under_a_url_prefix_the_worker_keeps_to_its_prefix(page: Page, serve, tmp_path):
+    server = serve(make_library(tmp_path, extra_articles=4), args=["--url-prefix", "/reader"])
+    assert server.url.endswith("/reader")
+    page.goto(server.url + "/")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == server.url + "/"
+    page.context.set_offline(True)
+    page.reload()
+    link = page.locator("#headlines a").nth(2)
+    article_id = link.get_attribute("data-article-id")
+    link.click()
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", article_id
+    )
+    assert page.url.startswith(server.url + "/articles/")
+    page.context.set_offline(False)
+
+
+def test_a_mark_for_an_article_deleted_meanwhile_is_dropped_with_a_notice(
+    page: Page, serve, tmp_path
+):
+    server = serve(make_library(tmp_path, extra_articles=4))
+    page.goto(server.url + "/")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    page.context.set_offline(True)
+    link = page.locator("#headlines a").nth(2)
+    article_id = link.get_attribute("data-article-id")
+    link.click()
+    expect(page.locator("#article [data-article-id]")).to_have_attribute(
+        "data-article-id", article_id
+    )
+    page.locator("#article h1").click()
+    page.keyboard.press("s")
+    expect(page.locator("#announcer")).to_contain_text("sent when back online")
+    post(server, f"/articles/{article_id}/delete", "")
+    page.context.set_offline(False)
+    expect(page.locator("#announcer")).to_contain_text("deleted meanwhile", timeout=15_000)
+    queued = page.evaluate(
+        """() => new Promise((resolve) => {
+            const opening = indexedDB.open("webreader", 1);
+            opening.onsuccess = () => {
+                const request = opening.result.transaction("marks").objectStore("marks").count();
+                request.onsuccess = () => resolve(request.result);
+            };
+        })"""
+    )
+    assert queued == 0
