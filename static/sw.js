@@ -12,6 +12,10 @@ const PAGES = "webreader-pages";
 const ARTICLES = "webreader-articles";
 const ASSETS = "webreader-assets";
 const META = "webreader-meta";
+const IMAGES = "webreader-images";
+const MAX_IMAGES_PER_ARTICLE = 10;
+// Another site's image comes back opaque (its size unknown to the worker): counted as this.
+const OPAQUE_IMAGE_BYTES = 300 * 1024;
 const TIMEOUT_MS = 3000; // online but slow: the kept copy rather than a long wait
 const MAX_BYTES = 50 * 1024 * 1024; // what the kept articles may take, oldest evicted first
 const MAX_PAGES = 50; // pages kept as loaded (the shell, the sidebar's lists)
@@ -22,6 +26,33 @@ self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
 const articleKey = (id) => `${ROOT}articles/${id}`;
+const KEPT = [PAGES, ARTICLES, IMAGES, META]; // what belongs to one viewer
+
+// Whose pages are kept (X-Webreader-Viewer: a login's, or "visitor"): a page for another
+// viewer clears them first. A login that ended elsewhere (logged out on another device,
+// expired, a new password) so leaves nothing of it readable here.
+async function forViewer(response) {
+  const viewer = response.headers.get("X-Webreader-Viewer");
+  if (!viewer) return;
+  const meta = await caches.open(META);
+  const kept = await meta.match("viewer");
+  if (kept && (await kept.text()) === viewer) return;
+  await forgetAll();
+  await (await caches.open(META)).put("viewer", new Response(viewer));
+}
+
+async function forgetAll() {
+  await Promise.all(KEPT.map((name) => caches.delete(name)));
+}
+
+// The headers of a page the worker builds: the server's (its CSP above all), without those
+// that described the server's body.
+function headersFrom(response) {
+  const headers = new Headers(response.headers);
+  for (const name of ["Content-Length", "ETag", "Content-Encoding", "Last-Modified"]) headers.delete(name);
+  headers.set("Content-Type", "text/html; charset=utf-8");
+  return headers;
+}
 
 function withTimeout(promise, ms) {
   return new Promise((resolve, reject) => {
@@ -65,26 +96,38 @@ async function navigate(request) {
   const url = new URL(request.url);
   try {
     const response = await withTimeout(fetch(request), TIMEOUT_MS);
-    if (response.ok && response.type === "basic") keepPage(request, response.clone());
+    if (response.ok && response.type === "basic") {
+      await forViewer(response);
+      await keepPage(request, response.clone());
+    }
     return response;
   } catch (error) {
-    const kept =
-      (await keptArticle(url)) || (await caches.match(request, { cacheName: PAGES }));
-    if (kept) return kept;
-    // An article not kept: the front page's frame, with the "not saved" panel in it (never
-    // another article at this address).
-    const front = await caches.match(ROOT, { cacheName: PAGES });
-    if (!front) throw error;
-    if (!ARTICLE_PATH.test(url.pathname)) return front;
-    const page = await front.text();
-    const panel = await (await notSaved()).text();
-    const html = page.replace(
-      /(<main id="article"[^>]*>)[\s\S]*(<\/main>)/,
-      (_, open, close) => `${open}${panel}${close}`,
-    );
-    return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+    return (await keptPage(url)) || Promise.reject(error);
   }
 }
+
+// Offline: the page kept for this address, a kept article's page, else the front page's
+// frame with a panel that says this page is not kept (never another page's content).
+async function keptPage(url) {
+  const kept =
+    (await keptArticle(url)) ||
+    (await caches.match(url.pathname + url.search, { cacheName: PAGES }));
+  if (kept) return kept;
+  const front = await caches.match(ROOT, { cacheName: PAGES });
+  if (!front) return null;
+  if (url.pathname === ROOT && !url.search) return front;
+  const panel = ARTICLE_PATH.test(url.pathname) ? await (await notSaved()).text() : NOT_KEPT;
+  const html = (await front.text()).replace(
+    /(<main id="article"[^>]*>)[\s\S]*(<\/main>)/,
+    (_, open, close) => `${open}${panel}${close}`,
+  );
+  return new Response(html, { headers: headersFrom(front) });
+}
+
+const NOT_KEPT =
+  '<section class="error-state" aria-labelledby="not-kept-title" data-page-title="Not available offline · webreader">' +
+  '<h1 id="not-kept-title" tabindex="-1">Not available offline</h1>' +
+  "<p>You are offline, and this page was not kept on this device. It opens as soon as the connection is back.</p></section>";
 
 async function swapIn(request) {
   const url = new URL(request.url);
@@ -92,12 +135,52 @@ async function swapIn(request) {
     return await withTimeout(fetch(request), TIMEOUT_MS);
   } catch (error) {
     const kept = await keptArticle(url);
-    // Back or Forward: htmx asks for the whole page again (it keeps no copies).
-    const wholePage = request.headers.get("HX-History-Restore-Request") === "true";
-    if (kept) return wholePage ? kept : (await fragmentOf(kept)) || notSaved();
+    if (kept) return (await fragmentOf(kept)) || notSaved();
     if (ARTICLE_PATH.test(url.pathname)) return notSaved();
     throw error;
   }
+}
+
+async function image(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const kept = await caches.match(request.url, { cacheName: IMAGES });
+    if (kept) return kept;
+    throw error;
+  }
+}
+
+// The images an article shows (its <img> sources), kept with it.
+function imagesOf(html) {
+  const article = html.match(/<article[\s\S]*?<\/article>/);
+  const found = [];
+  for (const match of (article ? article[0] : "").matchAll(/<img\b[^>]*?\ssrc="([^"]+)"/g)) {
+    const source = match[1].replace(/&amp;/g, "&");
+    if (/^https?:/.test(source) && !found.includes(source)) found.push(source);
+    if (found.length === MAX_IMAGES_PER_ARTICLE) break;
+  }
+  return found;
+}
+
+async function keepImages(html) {
+  const cache = await caches.open(IMAGES);
+  let bytes = 0;
+  for (const source of imagesOf(html)) {
+    let kept = await cache.match(source);
+    if (!kept) {
+      try {
+        const response = await fetch(source, { mode: "no-cors", credentials: "omit" });
+        if (response.type !== "opaque" && !response.ok) continue;
+        await cache.put(source, response.clone());
+        kept = response;
+      } catch (error) {
+        continue; // an image that cannot be fetched stays out
+      }
+    }
+    bytes += kept.type === "opaque" ? OPAQUE_IMAGE_BYTES : await sizeOf(kept);
+  }
+  return bytes;
 }
 
 async function asset(request) {
@@ -112,9 +195,18 @@ async function asset(request) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
+  if (url.origin !== self.location.origin) {
+    if (request.method === "GET" && request.destination === "image") {
+      event.respondWith(image(request));
+    }
+    return;
+  }
   if (request.method === "POST" && MARK_PATH.test(url.pathname)) {
     event.respondWith(markOrQueue(request));
+    return;
+  }
+  if (request.method === "GET" && request.headers.get("HX-History-Restore-Request") === "true") {
+    event.respondWith(navigate(request)); // Back or Forward: htmx asks for a whole page
     return;
   }
   if (request.method === "GET" && request.headers.get("HX-Request") && url.pathname === `${ROOT}search`) {
@@ -152,13 +244,26 @@ async function save(limit, pages, assets) {
   }
   // The page that asked, and the front page: the first page loaded was not the worker's
   // to keep (it was not running yet).
-  for (const page of new Set([ROOT, ...pages])) {
+  const wantedPages = new Set([ROOT]);
+  for (const page of pages) {
     const url = new URL(page, self.location.origin);
-    if (url.origin !== self.location.origin || !url.pathname.startsWith(ROOT)) continue;
-    const response = await fetch(url, saving);
-    if (response.ok && !response.redirected) await keepPage(new Request(url), response);
+    if (url.origin === self.location.origin && url.pathname.startsWith(ROOT)) {
+      wantedPages.add(url.pathname + url.search);
+    }
+  }
+  for (const page of wantedPages) {
+    const response = await fetch(page, saving);
+    if (response.ok && !response.redirected) {
+      await forViewer(response);
+      await keepPage(new Request(page), response);
+    }
   }
   const listed = await fetch(`${ROOT}offline/articles?limit=${limit}`, saving);
+  const json = (listed.headers.get("Content-Type") || "").includes("json");
+  if (listed.redirected || listed.status === 401 || !json) {
+    await forgetAll(); // the login is gone (or needed): nothing of the library stays
+    return { count: 0, none: true };
+  }
   if (!listed.ok) return { count: 0 };
   const { generation, articles, not_saved: notSavedUrl } = await listed.json();
   const meta = await caches.open(META);
@@ -173,10 +278,18 @@ async function save(limit, pages, assets) {
   }
   let bytes = 0;
   let count = 0;
+  let full = false;
   for (const article of articles) {
     const key = articleKey(article.id);
+    if (full) { // past the budget: older ones are not kept
+      await cache.delete(key);
+      continue;
+    }
     let kept = await cache.match(key);
-    if (kept && kept.headers.get("X-Webreader-Version") !== article.version) kept = null;
+    if (kept && kept.headers.get("X-Webreader-Version") !== article.version) {
+      await cache.delete(key); // changed since: a stale copy is never shown
+      kept = null;
+    }
     if (!kept) {
       const response = await fetch(article.url, saving);
       if (!response.ok || response.redirected) continue;
@@ -186,11 +299,22 @@ async function save(limit, pages, assets) {
       await cache.put(key, kept.clone());
     }
     bytes += await sizeOf(kept);
+    if (bytes <= MAX_BYTES) bytes += await keepImages(await kept.clone().text());
     if (bytes > MAX_BYTES) {
       await cache.delete(key); // the newest come first: the oldest are what is left out
-      break;
+      full = true;
+      continue;
     }
     count += 1;
+  }
+  // Images no kept article shows any more go too.
+  const shown = new Set();
+  for (const request of await cache.keys()) {
+    for (const source of imagesOf(await (await cache.match(request)).text())) shown.add(source);
+  }
+  const images = await caches.open(IMAGES);
+  for (const request of await images.keys()) {
+    if (!shown.has(request.url)) await images.delete(request);
   }
   const at = new Date().toISOString();
   await meta.put("generation", new Response(String(generation)));
@@ -198,7 +322,44 @@ async function save(limit, pages, assets) {
   return { count, at };
 }
 
-let saving = null; // one save at a time, whichever page asks
+// One save at a time, whichever page asks; a request during a save runs after it (the
+// newest wins: a changed setting is never lost, "none" never followed by a stale count).
+let saving = null;
+let next = null;
+
+function keep(request) {
+  if (saving) {
+    next = request;
+    return saving;
+  }
+  const run = async () => {
+    if (request.limit === 0) {
+      await Promise.all([caches.delete(ARTICLES), caches.delete(IMAGES)]);
+      return { count: 0, none: true };
+    }
+    return save(request.limit, request.pages, request.assets);
+  };
+  saving = run()
+    .then(
+      (result) => ({ type: "saved", ...result }),
+      async () => {
+        const last = await (await caches.open(META)).match("saved");
+        return { type: "saved", offline: true, ...(last ? await last.json() : { count: 0 }) };
+      },
+    )
+    .then(async (message) => {
+      saving = null;
+      if (next) {
+        const waiting = next;
+        next = null;
+        return keep(waiting);
+      }
+      await tell(message);
+      return message;
+    });
+  return saving;
+}
+
 self.addEventListener("message", (event) => {
   if (event.data?.type === "flush") {
     event.waitUntil(flush());
@@ -206,28 +367,14 @@ self.addEventListener("message", (event) => {
   }
   if (event.data?.type !== "save") return;
   const asked = Number(event.data.limit);
-  const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 0), 500) : 100;
-  if (limit === 0) { // keep none: what was kept goes
-    event.waitUntil(
-      caches.delete(ARTICLES).then(() => event.source?.postMessage({ type: "saved", count: 0, none: true })),
-    );
-    return;
-  }
-  const pages = event.source?.url ? [event.source.url] : [];
-  const assets = Array.isArray(event.data.assets) ? event.data.assets.slice(0, 50) : [];
-  saving = saving || save(limit, pages, assets).finally(() => { saving = null; });
   event.waitUntil(
-    saving.then(
-      (result) => event.source?.postMessage({ type: "saved", ...result }),
-      async () => {
-        const meta = await caches.open(META);
-        const last = await meta.match("saved");
-        event.source?.postMessage({ type: "saved", offline: true, ...(last ? await last.json() : { count: 0 }) });
-      },
-    ),
+    keep({
+      limit: Number.isFinite(asked) ? Math.min(Math.max(asked, 0), 500) : 100,
+      pages: event.source?.url ? [event.source.url] : [],
+      assets: Array.isArray(event.data.assets) ? event.data.assets.slice(0, 50) : [],
+    }),
   );
 });
-
 
 // ---- Marks made offline: queued, sent when the connection is back -----------------------------
 
@@ -335,7 +482,18 @@ self.addEventListener("sync", (event) => {
 const fold = (text) => text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
 const escapeHtml = (text) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-const textOf = (html) => html.replace(/<[^>]*>/g, " ").replace(/&[a-z#0-9]+;/gi, " ");
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+const textOf = (html) =>
+  html
+    .replace(/<[^>]*>/g, " ")
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name) => {
+      if (name[0] === "#") {
+        const code = name[1].toLowerCase() === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+        return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : " ";
+      }
+      return ENTITIES[name.toLowerCase()] ?? whole;
+    })
+    .replace(/\s+/g, " ");
 
 async function searchOrOffline(request) {
   try {
@@ -348,11 +506,11 @@ async function searchOrOffline(request) {
     let searched = 0;
     for (const key of await cache.keys()) {
       const page = await (await cache.match(key)).text();
-      const article = page.match(/<article[\s\S]*?<\/article>/);
-      if (!article) continue;
+      const title = (page.match(/<h1 id="article-title"[^>]*>([\s\S]*?)<\/h1>/) || [, ""])[1];
+      const body = (page.match(/<div class="article-body"[^>]*>([\s\S]*?)<\/div>\s*(?:<details|<nav|<\/article>)/) || [, ""])[1];
+      if (!title) continue;
       searched += 1;
-      const title = (article[0].match(/<h1[^>]*>([\s\S]*?)<\/h1>/) || [, ""])[1];
-      const haystack = fold(textOf(article[0]));
+      const haystack = fold(`${textOf(title)} ${textOf(body)}`);
       if (words.every((word) => haystack.includes(word))) {
         found.push({ url: new URL(key.url).pathname, title: textOf(title).trim() });
       }

@@ -240,3 +240,53 @@ def test_a_mark_for_an_article_deleted_meanwhile_is_dropped_with_a_notice(
         })"""
     )
     assert queued == 0
+
+
+def test_a_login_ended_elsewhere_leaves_nothing_readable(page: Page, serve, tmp_path):
+    """A new password ends every login (as logging out everywhere, or expiry, would): the
+    next page this browser loads is a visitor's, and the worker forgets the admin's."""
+    library = make_library(tmp_path, extra_articles=4)
+    db = open_db(library)
+    auth.set_password(db, PASSWORD)
+    db.close()
+    server = serve(library, args=["--private"])
+    page.goto(server.url + "/login")
+    page.get_by_label("Admin password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    title = page.locator("#article h1").inner_text()
+    db = open_db(library)
+    auth.set_password(db, "another long password")
+    db.close()
+    page.reload()  # online: the login page now, a visitor's
+    expect(page).to_have_url(re.compile(r"/login\b"))
+    page.wait_for_timeout(500)
+    page.context.set_offline(True)
+    for path in ("/", "/articles/3"):
+        with contextlib.suppress(Exception):
+            page.goto(server.url + path)
+        with contextlib.suppress(Exception):
+            page.wait_for_load_state()
+        page.wait_for_timeout(200)
+        assert title not in page.content(), path
+    page.context.set_offline(False)
+
+
+def test_offline_back_and_pages_not_kept_keep_the_frame_and_the_csp(page: Page, serve, tmp_path):
+    server = serve(make_library(tmp_path, extra_articles=4))
+    page.goto(server.url + "/")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+    page.context.set_offline(True)
+    page.reload()
+    page.locator("#search").fill("generat")
+    expect(page.locator("#listing-count")).to_contain_text("searched offline", timeout=10_000)
+    page.locator("#headlines a").first.click()
+    expect(page.locator("#article h1")).to_contain_text("Articolul generat")
+    page.go_back()  # to the search: a whole page, with its frame
+    expect(page.locator(".topbar")).to_be_visible()
+    expect(page.locator("#search")).to_be_visible()
+    response = page.goto(server.url + "/subscriptions")
+    expect(page.locator("#article h1")).to_have_text("Not available offline")
+    expect(page.locator("#headlines a").first).to_be_visible()
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.context.set_offline(False)

@@ -9,11 +9,12 @@ mark (origins.is_passive), so keeping an article is not reading it."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask import Response, current_app, jsonify, render_template, request, session, url_for
 
-from webreader import articles
+from webreader import articles, auth
 from webreader.assets import asset_url
 from webreader.db import get_db
 from webreader.reading import article_url, bp
@@ -92,3 +93,18 @@ def saved_articles() -> Response:
 def not_saved() -> Response:
     """The panel the worker shows, offline, for an article it did not keep."""
     return Response(render_template("_not_saved.html"), mimetype="text/html")
+
+
+VIEWER_HEADER = "X-Webreader-Viewer"
+
+
+@bp.after_app_request
+def _name_the_viewer(response: Response) -> Response:
+    """Says on every page whose it is (a login's, or any visitor's), so that the worker
+    drops what it kept for another viewer: a login that ended elsewhere (logged out on
+    another device, expired, a new password) leaves nothing of it readable here."""
+    if response.mimetype == "text/html" and request.blueprint not in auth.API_BLUEPRINTS:
+        token = session.get("admin") if auth.is_admin() else None
+        viewer = hashlib.sha256(token.encode()).hexdigest()[:16] if token else "visitor"
+        response.headers[VIEWER_HEADER] = viewer
+    return response
