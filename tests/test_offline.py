@@ -290,3 +290,59 @@ def test_offline_back_and_pages_not_kept_keep_the_frame_and_the_csp(page: Page, 
     expect(page.locator("#headlines a").first).to_be_visible()
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.context.set_offline(False)
+
+
+def test_an_articles_images_are_kept_with_it(page: Page, serve, tmp_path):
+    """An image of another site (here another local server) is kept with its article and
+    shown offline."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    icons = Path(__file__).resolve().parent.parent / "static" / "icons"
+    picture = (icons / "icon-192.png").read_bytes()
+
+    class Images(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(picture)))
+            self.end_headers()
+            self.wfile.write(picture)
+
+    images = ThreadingHTTPServer(("127.0.0.1", 0), Images)
+    threading.Thread(target=images.serve_forever, daemon=True).start()
+    source = f"http://localhost:{images.server_port}/pic.png"
+    library = make_library(tmp_path, extra_articles=3)
+    db = open_db(library)
+    newest = db.execute(
+        "SELECT id FROM articles WHERE kind = 'article' ORDER BY sort_key DESC LIMIT 1 OFFSET 1"
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE articles SET html = html || ?, paragraphs = NULL, updated_at = ? WHERE id = ?",
+        [f'<p><img src="{source}" alt="Podul"></p>', "2030-01-01T00:00:00+00:00", newest],
+    )
+    db.conn.commit()
+    db.close()
+    server = serve(library)
+    try:
+        page.goto(server.url + "/")
+        expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=20_000)
+        kept = page.evaluate(
+            "caches.open('webreader-images').then((c) => c.keys()).then((k) => k.map((r) => r.url))"
+        )
+        assert kept == [source]
+        page.context.set_offline(True)
+        page.locator(f'#headlines a[data-article-id="{newest}"]').click()
+        shown = page.locator("#article .article-body img")
+        expect(shown).to_have_attribute("src", source)
+        page.wait_for_function(
+            "document.querySelector('#article .article-body img').naturalWidth > 0", timeout=10_000
+        )
+    finally:
+        page.context.set_offline(False)
+        images.shutdown()
+        images.server_close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Response, current_app, jsonify, render_template, request, session, url_for
 
-from webreader import articles, auth
+from webreader import articles, auth, security
 from webreader.assets import asset_url
 from webreader.db import get_db
 from webreader.reading import article_url, bp
@@ -62,6 +62,7 @@ def service_worker() -> Response:
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = url_for("reader.index")
+    response.headers["Content-Security-Policy"] = security.WORKER_CONTENT_SECURITY_POLICY
     return response
 
 

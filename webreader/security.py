@@ -35,10 +35,19 @@ HEADERS = {
 }
 
 
+# The service worker's own policy (offline.py): it fetches the images of the articles it
+# keeps, which pages show from their sites (img-src), so its fetches may go there too.
+WORKER_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "connect-src 'self'", "connect-src 'self' https: http:"
+)
+
+
 def _add_headers(response: Response) -> Response:
-    # No view sets these: add() appends without the lookups setdefault() makes.
+    # Only the worker's script sets one of these (its CSP); add() appends without the
+    # lookups setdefault() makes.
     for name, value in HEADERS.items():
-        response.headers.add(name, value)
+        if name not in response.headers:
+            response.headers.add(name, value)
     return response
 
 
