@@ -81,8 +81,7 @@ def saved_articles() -> Response:
         # Its version: a copy of an older one is fetched again (the generation moves on
         # with every read mark, which changes no article's page worth fetching again).
         articles=[
-            {"id": row["id"], "url": article_url(row), "version": row["updated_at"]}
-            for row in rows
+            {"id": row["id"], "url": article_url(row), "version": row["updated_at"]} for row in rows
         ],
         not_saved=url_for("reader.not_saved"),
     )
