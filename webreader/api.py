@@ -33,6 +33,7 @@ from webreader import __version__, articles, auth, boilerplate, origins, search
 from webreader import db as queries
 from webreader.db import get_db
 from webreader.importers.base import InvalidInput
+from webreader.library import import_rules
 from webreader.text import reading_minutes
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -132,7 +133,7 @@ def _category_json(category: dict) -> dict[str, Any]:
     }
 
 
-def _feed_json(feed: dict) -> dict[str, Any]:
+def feed_json(feed: dict) -> dict[str, Any]:
     subscription = feed["subscription_id"] is not None
     title = feed["title"] or feed["url"] if subscription else feed["source"] or "Other articles"
     return {
@@ -170,11 +171,11 @@ def _feed_json(feed: dict) -> dict[str, Any]:
 
 
 def _content(db, entry: dict) -> str:
-    """The HTML the page shows for an entry (see _contents)."""
-    return _contents(db, [entry])[entry["id"]]
+    """The HTML the page shows for an entry (see contents)."""
+    return contents(db, [entry])[entry["id"]]
 
 
-def _contents(db, entries: list[dict]) -> dict[int, str]:
+def contents(db, entries: list[dict]) -> dict[int, str]:
     """The HTML the page shows for each entry: an article's body with the boilerplate it
     sets aside left out (the paragraphs common in its source: one query for each source,
     not one for each entry); a teaser's summary, escaped."""
@@ -229,7 +230,7 @@ def _entry_json(
         "reading_time": reading_minutes(words) if entry["kind"] == "article" else 0,
         "enclosures": [],
         "tags": [],
-        "feed": _feed_json(feed) if feed else None,
+        "feed": feed_json(feed) if feed else None,
     }
 
 
@@ -266,12 +267,6 @@ def _int(value: Any, name: str, *, minimum: int = 0) -> int:
 
 def _public_only() -> bool:
     return bool(current_app.config["LOGIN_REQUIRED"])
-
-
-def _rules():
-    from webreader.library import import_rules
-
-    return import_rules()
 
 
 def _no_content() -> Response:
@@ -411,7 +406,7 @@ def _category(category_id: int) -> dict:
 
 @bp.get("/feeds")
 def get_feeds() -> Response:
-    return jsonify([_feed_json(feed) for feed in queries.list_feeds(get_db())])
+    return jsonify([feed_json(feed) for feed in queries.list_feeds(get_db())])
 
 
 @bp.get("/feeds/counters")
@@ -426,7 +421,7 @@ def counters() -> Response:
 
 @bp.get(f"/feeds/<{ID}:feed_id>")
 def get_feed(feed_id: int) -> Response:
-    return jsonify(_feed_json(_feed(feed_id)))
+    return jsonify(feed_json(_feed(feed_id)))
 
 
 @bp.post("/feeds")
@@ -446,7 +441,7 @@ def create_feed() -> Response:
         checked = subscriptions.subscribe(
             get_db(),
             url,
-            _rules(),
+            import_rules(),
             full_text=bool(body.get("crawler")),
             folder=None if category_id == queries.ALL_CATEGORY else category["title"],
             public_only=_public_only(),
@@ -496,7 +491,7 @@ def update_feed(feed_id: int) -> Response:
         queries.set_feed_category(db, feed_id, category_id)
     if changes:
         queries.update_subscription(db, subscription_id, changes)
-    response = jsonify(_feed_json(_feed(feed_id)))
+    response = jsonify(feed_json(_feed(feed_id)))
     response.status_code = 201
     return response
 
@@ -515,7 +510,9 @@ def refresh_feed(feed_id: int) -> Response:
 
     subscription_id = _subscription_of(_feed(feed_id))
     try:
-        subscriptions.refresh_one(get_db(), subscription_id, _rules(), public_only=_public_only())
+        subscriptions.refresh_one(
+            get_db(), subscription_id, import_rules(), public_only=_public_only()
+        )
     except subscriptions.Busy:
         queries.update_subscription(get_db(), subscription_id, {"next_check_at": time.time()})
     return _no_content()
@@ -527,7 +524,7 @@ def refresh_all() -> Response:
     from webreader import subscriptions
 
     if _refreshing.acquire(blocking=False):
-        path, rules, public_only = current_app.config["DATABASE"], _rules(), _public_only()
+        path, rules, public_only = current_app.config["DATABASE"], import_rules(), _public_only()
 
         def run() -> None:
             db = queries.open_db(path)
@@ -642,7 +639,7 @@ def delete_category(category_id: int) -> Response:
 @bp.get(f"/categories/<{ID}:category_id>/feeds")
 def category_feeds(category_id: int) -> Response:
     _category(category_id)
-    return jsonify([_feed_json(f) for f in queries.list_feeds(get_db(), category_id)])
+    return jsonify([feed_json(f) for f in queries.list_feeds(get_db(), category_id)])
 
 
 @bp.get(f"/categories/<{ID}:category_id>/entries")
@@ -780,8 +777,8 @@ def _entries(*, feed: dict | None = None, category_id: int | None = None) -> Res
         total=known,
     )
     feeds = _feeds_by_id(db)
-    contents = _contents(db, rows)
-    entries = [_entry_json(db, row, feeds, contents[row["id"]]) for row in rows]
+    shown = contents(db, rows)
+    entries = [_entry_json(db, row, feeds, shown[row["id"]]) for row in rows]
     return _json({"total": total, "entries": entries})
 
 
@@ -885,13 +882,9 @@ def import_opml() -> Response:
     from webreader.importers.opml import parse_opml
 
     try:
-        added = subscriptions.add_many(get_db(), parse_opml(request.get_data(cache=False)))
+        subscriptions.add_many(get_db(), parse_opml(request.get_data(cache=False)))
     except InvalidInput as exc:
         raise APIError(400, str(exc)) from None
-    if added["skipped"] and not added["added"] and not added["known"]:
-        raise APIError(
-            400, "no feed in it can be subscribed to: " + "; ".join(added["skipped"][:3])
-        )
     return _created({"message": "Feeds imported successfully"})
 
 

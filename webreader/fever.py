@@ -112,7 +112,7 @@ def _feeds_groups(feeds: list[dict]) -> list[dict[str, Any]]:
 
 
 def _feed(feed: dict) -> dict[str, Any]:
-    shown = api._feed_json(feed)
+    shown = api.feed_json(feed)
     return {
         "id": feed["id"],
         "favicon_id": 0,
@@ -149,7 +149,7 @@ def _items(db) -> dict[str, Any]:
         db, conditions, params, order="a.id", descending=descending, limit=MAX_ITEMS, count=False
     )
     total = db.execute("SELECT articles FROM library_state").fetchone()[0]
-    contents = api._contents(db, rows)
+    contents = api.contents(db, rows)
     return {
         "total_items": total,
         "items": [

@@ -116,7 +116,8 @@ def subscribe(
 def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> dict:
     """Subscriptions to feeds read from OPML (url, title, folder), due at once, added
     together in one transaction. A feed already subscribed to keeps its settings; one whose
-    address cannot be fetched is skipped, and `skipped` says why."""
+    address cannot be fetched is skipped, and `skipped` says why; InvalidInput when no feed
+    of the list can be subscribed to."""
     now = time.time()
     rows, skipped, known = [], [], 0
     seen: set[str] = set()
@@ -131,6 +132,8 @@ def add_many(db: Database, feeds: list[dict], *, every: int = DEFAULT_EVERY) -> 
             continue
         seen.add(feed["url"])
         rows.append({**feed, "every_seconds": every, "next_check_at": now, "created_at": now})
+    if skipped and not rows and not known:
+        raise InvalidInput(f"no feed in it can be subscribed to: {'; '.join(skipped[:3])}")
     queries.insert_subscriptions(db, rows)
     return {"added": len(rows), "known": known, "skipped": skipped}
 

@@ -529,8 +529,6 @@ def _import_opml(db: Database, origin: Path | str, data: bytes) -> ImportResult:
 
     added = subscriptions.add_many(db, parse_opml(data))
     skipped = added["skipped"]
-    if skipped and not added["added"] and not added["known"]:
-        raise InvalidInput(f"no feed in it can be subscribed to: {'; '.join(skipped[:3])}")
     counts = {
         "subscribed": added["added"],
         "already subscribed": added["known"],
